@@ -1,0 +1,406 @@
+"""Settings: read site.toml, apply environment and command-line overrides, check every key.
+
+Every setting is declared once in SCHEMA with its type, default and meaning, the way
+MkDocs declares its config. `load_settings` reports all problems at once, each naming
+the file, the line and what is expected, then raises one `SettingsError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+
+class SettingsError(Exception):
+    """One or more problems in the settings; `problems` lists each as a full sentence."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One key of site.toml: its section, name, checker, default and meaning."""
+
+    section: str
+    key: str
+    check: Callable[[Any], Any]
+    expected: str
+    default: Any
+    doc: str
+
+
+def _string(value):
+    if not isinstance(value, str):
+        raise ValueError
+    return value
+
+
+def _whole(minimum: int) -> Callable[[Any], int]:
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ValueError
+        return value
+
+    return check
+
+
+def _whole_list(value):
+    if not isinstance(value, list) or not value:
+        raise ValueError
+    return [_whole(1)(item) for item in value]
+
+
+def _string_list(value):
+    if not isinstance(value, list):
+        raise ValueError
+    return [_string(item) for item in value]
+
+
+def _date_or_empty(value):
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if value == "":
+        return None
+    if isinstance(value, str):
+        return parse_date(value)
+    raise ValueError
+
+
+def parse_date(text: str) -> dt.date:
+    """Parse YYYY-MM-DD strictly: `parse_date("2025-01-31")` → date(2025, 1, 31)."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ValueError(text)
+    return dt.date.fromisoformat(text)
+
+
+SCHEMA: tuple[Setting, ...] = (
+    Setting("site", "title", _string, "a string", "Almanac", "Site title, shown on every page."),
+    Setting(
+        "site",
+        "description",
+        _string,
+        "a string",
+        "Public metrics, published from a database on a schedule.",
+        "One sentence under the title on the home page.",
+    ),
+    Setting(
+        "site",
+        "base_url",
+        _string,
+        "a string (an absolute URL, or empty)",
+        "",
+        "Where the site is deployed; used only in datapackage.json. Links stay relative.",
+    ),
+    Setting(
+        "site",
+        "license",
+        _string,
+        "an SPDX license id such as CC0-1.0",
+        "CC0-1.0",
+        "License of the published data, written into datapackage.json.",
+    ),
+    Setting(
+        "build",
+        "as_of",
+        _date_or_empty,
+        "a date YYYY-MM-DD, or empty for the build's UTC date",
+        None,
+        "Replaces 'now' everywhere; activity dated on or after it is ignored.",
+    ),
+    Setting(
+        "build",
+        "out",
+        _string,
+        "a folder path",
+        "site",
+        "Where the site is written (relative to site.toml).",
+    ),
+    Setting(
+        "build",
+        "queries",
+        _string,
+        "a folder path",
+        "queries",
+        "Folder of the .sql files, one per dataset.",
+    ),
+    Setting(
+        "build",
+        "lock_max_age",
+        _whole(60),
+        "a whole number of seconds, at least 60",
+        6 * 3600,
+        "A lock older than this whose process cannot be checked (another host) is taken over.",
+    ),
+    Setting(
+        "build",
+        "archive_branch",
+        _string,
+        "a git branch name",
+        "data",
+        "Branch the scheduled job commits site/data/ to: the archive of every metric.",
+    ),
+    Setting(
+        "build",
+        "query_timeout",
+        _whole(1),
+        "a whole number of seconds",
+        600,
+        "Time limit of one SQL statement on MySQL/MariaDB sources.",
+    ),
+    Setting(
+        "build",
+        "update_length_days",
+        _whole(0),
+        "a whole number of days",
+        30,
+        "The Dashboard's update_length: a course ended more than this long ago is archived.",
+    ),
+    Setting(
+        "privacy",
+        "k_min",
+        _whole(1),
+        "a whole number, at least 1",
+        5,
+        "Groups of fewer people than this are published with their numbers suppressed.",
+    ),
+    Setting(
+        "retention",
+        "retention_months",
+        _whole(1),
+        "a whole number of months, at least 1",
+        12,
+        "Program retention: months after the cohort month that are measured.",
+    ),
+    Setting(
+        "retention",
+        "retention_windows",
+        _whole_list,
+        "a non-empty list of whole numbers, e.g. [1, 3, 6]",
+        [1, 3, 6],
+        "Campaign retention: the 30-day windows k after the campaign end.",
+    ),
+    Setting(
+        "retention",
+        "preregistration_days",
+        _whole(0),
+        "a whole number of days",
+        0,
+        "Campaign retention: accounts registered this many days before a course count as new.",
+    ),
+    Setting(
+        "retention",
+        "retention_wikis",
+        _string_list,
+        "a list of wiki database names such as ['enwiki']",
+        [],
+        "Campaign retention: wikis to count edits on; empty means the courses' home wikis.",
+    ),
+)
+
+SOURCE_KEYS = {
+    "url": "a source URL such as duckdb:///demo/dashboard.duckdb or mysql://user@host:3306/db",
+    "option_file": "a path to a MySQL option file such as ~/.my.cnf",
+    "option_group": "a section name of the option file, such as client",
+}
+
+DEFAULT_SOURCES = {
+    "dashboard": {"url": "duckdb:///demo/dashboard.duckdb"},
+    "replica": {"url": "duckdb:///demo/replica.duckdb"},
+}
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    name: str
+    url: str
+    option_file: str | None = None
+    option_group: str = "client"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, resolved. `root` is the folder of site.toml; paths are under it."""
+
+    root: Path
+    values: dict[tuple[str, str], Any]
+    sources: dict[str, SourceSettings]
+    as_of: dt.date
+    strict: bool = False
+    reuse_data: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, section: str, key: str) -> Any:
+        return self.values[(section, key)]
+
+    @property
+    def out_dir(self) -> Path:
+        return (self.root / self.get("build", "out")).resolve()
+
+    @property
+    def queries_dir(self) -> Path:
+        return (self.root / self.get("build", "queries")).resolve()
+
+    @property
+    def k_min(self) -> int:
+        return self.get("privacy", "k_min")
+
+    def section(self, name: str) -> dict[str, Any]:
+        return {key: value for (sec, key), value in self.values.items() if sec == name}
+
+
+def _line_of(text: str, section: str, key: str | None) -> int | None:
+    """The line where `key` is set in `[section]` of a TOML text, for error messages."""
+    in_section = section == ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        header = re.fullmatch(r"\[\s*([^\]]+?)\s*\]", stripped)
+        if header:
+            in_section = header.group(1) == section
+            if in_section and key is None:
+                return number
+            continue
+        if in_section and key and re.match(rf"{re.escape(key)}\s*=", stripped):
+            return number
+    return None
+
+
+def _where(path: Path, text: str, section: str, key: str | None = None) -> str:
+    line = _line_of(text, section, key)
+    return f"{path.name}:{line}" if line else path.name
+
+
+def load_settings(
+    path: Path | None,
+    *,
+    as_of: dt.date | None = None,
+    out: str | None = None,
+    sources: dict[str, str] | None = None,
+    today: Callable[[], dt.date] | None = None,
+    strict: bool = False,
+) -> Settings:
+    """Read `path` (site.toml; may be missing), then overrides. Raises SettingsError listing all problems.
+
+    Environment: ALMANAC_AS_OF and ALMANAC_SOURCE_<NAME> (a URL) override the file;
+    command-line values override both.
+    """
+    text = path.read_text(encoding="utf-8") if path and path.exists() else ""
+    label = path if path else Path("site.toml")
+    root = path.parent.resolve() if path else Path.cwd()
+    problems: list[str] = []
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError([f"{label}: not valid TOML: {error}. Fix the syntax and build again."])
+
+    known_sections = {s.section for s in SCHEMA} | {"sources"}
+    for section in raw:
+        if section not in known_sections:
+            problems.append(
+                f"{_where(label, text, section)}: unknown section [{section}]; "
+                f"expected one of {', '.join(sorted(known_sections))}."
+            )
+
+    values: dict[tuple[str, str], Any] = {}
+    for setting in SCHEMA:
+        section = raw.get(setting.section, {})
+        if not isinstance(section, dict):
+            continue
+        if setting.key not in section:
+            values[(setting.section, setting.key)] = setting.default
+            continue
+        try:
+            values[(setting.section, setting.key)] = setting.check(section[setting.key])
+        except ValueError:
+            problems.append(
+                f"{_where(label, text, setting.section, setting.key)}: [{setting.section}] "
+                f"{setting.key}: expected {setting.expected}, got {section[setting.key]!r}."
+            )
+    for section_name in {s.section for s in SCHEMA}:
+        section = raw.get(section_name, {})
+        if not isinstance(section, dict):
+            problems.append(f"{_where(label, text, '', section_name)}: {section_name} must be a table.")
+            continue
+        known = {s.key for s in SCHEMA if s.section == section_name}
+        for key in section:
+            if key not in known:
+                problems.append(
+                    f"{_where(label, text, section_name, key)}: [{section_name}] unknown key "
+                    f"{key!r}; expected one of {', '.join(sorted(known))}."
+                )
+
+    source_tables = {name: dict(table) for name, table in DEFAULT_SOURCES.items()}
+    for name, table in raw.get("sources", {}).items():
+        if not isinstance(table, dict):
+            problems.append(f"{_where(label, text, 'sources', name)}: [sources.{name}] must be a table.")
+            continue
+        for key, value in table.items():
+            if key not in SOURCE_KEYS:
+                problems.append(
+                    f"{_where(label, text, f'sources.{name}', key)}: [sources.{name}] unknown key "
+                    f"{key!r}; expected one of {', '.join(SOURCE_KEYS)}."
+                )
+            elif not isinstance(value, str):
+                problems.append(
+                    f"{_where(label, text, f'sources.{name}', key)}: [sources.{name}] {key}: "
+                    f"expected {SOURCE_KEYS[key]}, got {value!r}."
+                )
+        source_tables.setdefault(name, {}).update(table)
+
+    for variable, url in sorted(os.environ.items()):
+        if variable.startswith("ALMANAC_SOURCE_") and url:
+            source_tables.setdefault(variable.removeprefix("ALMANAC_SOURCE_").lower(), {})["url"] = url
+    for name, url in (sources or {}).items():
+        source_tables.setdefault(name, {})["url"] = url
+
+    resolved_sources = {}
+    for name, table in source_tables.items():
+        if "url" not in table:
+            problems.append(f"{label}: [sources.{name}] has no url; expected {SOURCE_KEYS['url']}.")
+            continue
+        resolved_sources[name] = SourceSettings(
+            name=name,
+            url=str(table["url"]),
+            option_file=table.get("option_file"),
+            option_group=table.get("option_group", "client"),
+        )
+
+    if out is not None:
+        values[("build", "out")] = out
+    env_as_of = os.environ.get("ALMANAC_AS_OF")
+    if as_of is None and env_as_of:
+        try:
+            as_of = parse_date(env_as_of)
+        except ValueError:
+            problems.append(f"ALMANAC_AS_OF: expected a date YYYY-MM-DD, got {env_as_of!r}.")
+    if problems:
+        raise SettingsError(problems)
+
+    chosen_as_of = as_of or values[("build", "as_of")] or (today or utc_today)()
+    values[("build", "as_of")] = chosen_as_of
+    return Settings(
+        root=root,
+        values=values,
+        sources=resolved_sources,
+        as_of=chosen_as_of,
+        strict=strict,
+    )
+
+
+def utc_today() -> dt.date:
+    """The build's UTC date; SOURCE_DATE_EPOCH fixes it for reproducible builds."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def documented_settings() -> list[Setting]:
+    """The declared settings, for the README check and the methodology page."""
+    return list(SCHEMA)

@@ -1,0 +1,347 @@
+"""The Dataset type that flows through every stage, and its writers (CSV, JSON, datapackage.json).
+
+A Dataset is a name, a pandas DataFrame, a declared schema and where it came from. SQL
+results and derived tables are both Datasets. `normalize` is the one place where number
+and text types from different engines (DECIMAL, HUGEINT, bytes) become the same values,
+so a query gives byte-identical files on DuckDB and MariaDB.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import hashlib
+import io
+import json
+import math
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+TYPES = ("integer", "number", "string", "date", "boolean")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+NUMBER_DECIMALS = 6
+
+
+@dataclass(frozen=True)
+class Column:
+    """A published column: name, Frictionless type, meaning and unit."""
+
+    name: str
+    type: str
+    description: str
+    unit: str | None = None
+
+    def frictionless(self) -> dict:
+        spec = {"name": self.name, "type": self.type, "description": self.description}
+        if self.unit:
+            spec["unit"] = self.unit
+        return spec
+
+
+@dataclass
+class Dataset:
+    """A named table with its schema. `origin` names the query file or the derivation."""
+
+    name: str
+    title: str
+    description: str
+    columns: tuple[Column, ...]
+    sort_key: tuple[str, ...]
+    origin: str
+    frame: pd.DataFrame = field(default_factory=pd.DataFrame)
+    version: int = 1
+    publish: bool = True
+    stale: bool = False
+
+    @property
+    def column_names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"dataset {self.name!r} has no column {name!r}")
+
+    def with_frame(self, frame: pd.DataFrame) -> Dataset:
+        """A copy holding `frame`, normalized to the declared schema and sorted by the sort key."""
+        return replace(self, frame=normalize(frame, self))
+
+    def records(self) -> list[dict]:
+        """Rows as plain Python values (None for missing), in the published order."""
+        return [
+            {name: _plain(value) for name, value in zip(self.column_names, row)}
+            for row in self.frame[self.column_names].itertuples(index=False, name=None)
+        ]
+
+
+class SchemaError(Exception):
+    """A frame does not match its declared columns."""
+
+
+def normalize(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+    """Coerce every declared column to its type, keep only declared columns, sort by the key.
+
+    A MariaDB DECIMAL 2, a DuckDB HUGEINT 2 and a float 2.0 all become the integer 2;
+    bytes from a binary column become text; NaN and None become missing.
+    """
+    frame = frame.rename(columns=str.lower) if _needs_lowercase(frame, dataset) else frame
+    missing = [name for name in dataset.column_names if name not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"{dataset.origin}: dataset {dataset.name!r} declares column(s) {', '.join(missing)} "
+            f"that the result does not have (it has: {', '.join(map(str, frame.columns)) or 'none'}). "
+            "Fix the header's [columns] or the SELECT list."
+        )
+    result = pd.DataFrame(index=range(len(frame)))
+    for column in dataset.columns:
+        result[column.name] = _coerce(frame[column.name].reset_index(drop=True), column, dataset)
+    if dataset.sort_key and len(result):
+        result = result.sort_values(list(dataset.sort_key), kind="mergesort", na_position="first")
+    return result.reset_index(drop=True)
+
+
+def _needs_lowercase(frame: pd.DataFrame, dataset: Dataset) -> bool:
+    names = set(dataset.column_names)
+    return not names <= set(frame.columns) and names <= {str(c).lower() for c in frame.columns}
+
+
+def _coerce(values: pd.Series, column: Column, dataset: Dataset) -> pd.Series:
+    try:
+        if column.type == "integer":
+            return pd.Series([_to_int(v) for v in values], dtype="Int64")
+        if column.type == "number":
+            return pd.Series([_to_float(v) for v in values], dtype="Float64")
+        if column.type == "boolean":
+            return pd.Series([None if _missing(v) else bool(v) for v in values], dtype="boolean")
+        if column.type == "date":
+            return pd.Series([_to_date_text(v) for v in values], dtype="string")
+        if column.type == "string":
+            return pd.Series([_to_text(v) for v in values], dtype="string")
+    except (TypeError, ValueError, decimal.InvalidOperation) as error:
+        raise SchemaError(
+            f"{dataset.origin}: column {column.name!r} of dataset {dataset.name!r} is declared "
+            f"{column.type} but holds a value that is not: {error}"
+        ) from error
+    raise SchemaError(f"{dataset.origin}: column {column.name!r} has unknown type {column.type!r}")
+
+
+def _missing(value) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _to_int(value):
+    if _missing(value):
+        return None
+    if isinstance(value, float | decimal.Decimal) and value != int(value):
+        raise ValueError(f"{value!r} has a fraction")
+    return int(value)
+
+
+def _to_float(value):
+    if _missing(value):
+        return None
+    return round(float(value), NUMBER_DECIMALS)
+
+
+def _to_text(value):
+    if _missing(value):
+        return None
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8")
+    return str(value)
+
+
+def _to_date_text(value):
+    if _missing(value):
+        return None
+    if isinstance(value, bytes | bytearray):
+        value = bytes(value).decode("ascii")
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10]).isoformat()
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise ValueError(f"{value!r} is not a date")
+
+
+def _plain(value):
+    if _missing(value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+# --- writers -------------------------------------------------------------------------
+
+
+def csv_cell(value, column_type: str) -> str:
+    """One CSV cell: empty when missing, true/false, fixed decimals, formulas neutralised.
+
+    >>> csv_cell("=HYPERLINK(1)", "string")
+    "'=HYPERLINK(1)"
+    """
+    if value is None:
+        return ""
+    if column_type == "boolean":
+        return "true" if value else "false"
+    if column_type == "number":
+        return f"{value:.{NUMBER_DECIMALS}f}"
+    if column_type == "integer":
+        return str(int(value))
+    text = str(value)
+    if column_type == "string" and text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def to_csv_bytes(dataset: Dataset) -> bytes:
+    """RFC 4180 CSV, UTF-8, header row, \\n line ends, in the published order."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(dataset.column_names)
+    types = [column.type for column in dataset.columns]
+    for record in dataset.records():
+        writer.writerow(csv_cell(record[c.name], t) for c, t in zip(dataset.columns, types))
+    return buffer.getvalue().encode("utf-8")
+
+
+def to_json_bytes(dataset: Dataset) -> bytes:
+    """A JSON array of row objects in the published order; missing values are null."""
+    rows = dataset.records()
+    lines = [json.dumps(row, ensure_ascii=False, allow_nan=False) for row in rows]
+    text = "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n"
+    return text.encode("utf-8")
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    path: Path
+    bytes: int
+    sha256: str
+    changed: bool
+
+
+def write_if_changed(path: Path, content: bytes) -> WrittenFile:
+    """Write `content` to `path` through a temporary file, unless the file already holds it."""
+    digest = hashlib.sha256(content).hexdigest()
+    if path.exists() and path.read_bytes() == content:
+        return WrittenFile(path, len(content), digest, changed=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(content)
+    os.replace(temporary, path)
+    return WrittenFile(path, len(content), digest, changed=True)
+
+
+def data_folder(out_dir: Path, version: int) -> Path:
+    return out_dir / "data" / f"v{version}"
+
+
+def data_url(name: str, version: int = 1, extension: str = "json") -> str:
+    """The site-relative URL of a published file: `data_url("campaigns")` → 'data/v1/campaigns.json'."""
+    return f"data/v{version}/{name}.{extension}"
+
+
+@dataclass(frozen=True)
+class PublishedDataset:
+    """What was written for one dataset, for datapackage.json, the downloads page and the report."""
+
+    dataset: Dataset
+    csv: WrittenFile
+    json: WrittenFile
+
+    @property
+    def rows(self) -> int:
+        return len(self.dataset.frame)
+
+
+def publish_dataset(dataset: Dataset, out_dir: Path) -> PublishedDataset:
+    folder = data_folder(out_dir, dataset.version)
+    return PublishedDataset(
+        dataset=dataset,
+        csv=write_if_changed(folder / f"{dataset.name}.csv", to_csv_bytes(dataset)),
+        json=write_if_changed(folder / f"{dataset.name}.json", to_json_bytes(dataset)),
+    )
+
+
+def datapackage(published: list[PublishedDataset], *, title: str, license_id: str, base_url: str) -> dict:
+    """A Frictionless Data Package describing one version folder's files.
+
+    frictionless 5 cannot count the bytes of a JSON resource (it reports None and fails a
+    declared `bytes`), so JSON resources carry their size as `bytes_on_disk`; their sha256
+    `hash` and `rows` are standard and validated.
+    """
+    resources = []
+    for item in sorted(published, key=lambda p: p.dataset.name):
+        dataset = item.dataset
+        schema = {"fields": [column.frictionless() for column in dataset.columns]}
+        common = {
+            "profile": "tabular-data-resource",
+            "title": dataset.title,
+            "description": dataset.description,
+            "encoding": "utf-8",
+            "rows": item.rows,
+            "schema": schema,
+            "sources": [{"title": dataset.origin}],
+        }
+        resources.append(
+            {
+                "name": f"{dataset.name}-csv",
+                "path": f"{dataset.name}.csv",
+                "format": "csv",
+                "mediatype": "text/csv",
+                **common,
+                "bytes": item.csv.bytes,
+                "hash": f"sha256:{item.csv.sha256}",
+                "dialect": {"delimiter": ",", "lineTerminator": "\n", "header": True},
+            }
+        )
+        resources.append(
+            {
+                "name": f"{dataset.name}-json",
+                "path": f"{dataset.name}.json",
+                "format": "json",
+                "mediatype": "application/json",
+                **common,
+                "bytes_on_disk": item.json.bytes,
+                "hash": f"sha256:{item.json.sha256}",
+            }
+        )
+    package = {
+        "profile": "tabular-data-package",
+        "name": "almanac-data",
+        "title": title,
+        "licenses": [{"name": license_id, "path": _license_path(license_id)}],
+        "resources": resources,
+    }
+    if base_url:
+        package["homepage"] = base_url
+    return package
+
+
+def _license_path(license_id: str) -> str:
+    return f"https://spdx.org/licenses/{license_id}.html"
+
+
+def write_datapackage(package: dict, folder: Path) -> WrittenFile:
+    text = json.dumps(package, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    return write_if_changed(folder / "datapackage.json", text.encode("utf-8"))
+
+
+def read_published(dataset: Dataset, out_dir: Path) -> Dataset | None:
+    """The last published rows of `dataset` (from its JSON file), or None if never published."""
+    path = data_folder(out_dir, dataset.version) / f"{dataset.name}.json"
+    if not path.exists():
+        return None
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    frame = pd.DataFrame(rows, columns=dataset.column_names)
+    return replace(dataset.with_frame(frame), stale=True)
