@@ -227,9 +227,7 @@ def bind(tree: exp.Expression, values: dict[str, object], where: str) -> exp.Exp
     def substitute(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Placeholder) and node.name:
             if node.name not in values:
-                raise QueryError(
-                    f"{where}: unknown parameter :{node.name}; available: {', '.join(sorted(values))}."
-                )
+                raise QueryError(f"{where}: unknown parameter :{node.name}; available: {', '.join(sorted(values))}.")
             value = values[node.name]
             if isinstance(value, list | tuple):
                 return exp.Tuple(expressions=[literal(item) for item in value] or [exp.Null()])

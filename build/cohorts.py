@@ -1,0 +1,172 @@
+"""Cohorts: program retention (retention.md §1) and campaign retention of new editors (§2).
+
+DataFrames in, Datasets out, no I/O. Censored cells (the period has not ended by the
+as-of date) are missing, never 0; groups smaller than k_min are published with their
+size, counts and rates all missing and `suppressed = true`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from .datasets import Column, Dataset
+from .metrics import as_of_month_key, month_key, month_text
+from .wikis import wiki_dbname
+
+PROGRAM_RETENTION = Dataset(
+    name="program_retention",
+    title="Program retention by cohort",
+    description=(
+        "Participants grouped by their first active month (cohort), and the share of each cohort active "
+        "again months_since months later. Censored cells (not yet complete) are empty."
+    ),
+    columns=(
+        Column("cohort", "string", "First active month of the cohort's participants, YYYY-MM."),
+        Column("months_since", "integer", "Months after the cohort month (0 = the cohort month).", "months"),
+        Column("cohort_size", "integer", "Participants in the cohort; empty when suppressed.", "people"),
+        Column(
+            "active",
+            "integer",
+            "Cohort members active in month cohort + months_since; empty when censored or suppressed.",
+            "people",
+        ),
+        Column("retention", "number", "active / cohort_size; empty when censored or suppressed.", "fraction"),
+        Column("suppressed", "boolean", "True when the cohort has fewer than k_min participants."),
+    ),
+    sort_key=("cohort", "months_since"),
+    origin="build/cohorts.py from queries/participant_activity.sql",
+)
+
+CAMPAIGN_RETENTION = Dataset(
+    name="campaign_retention",
+    title="Campaign retention of new editors",
+    description=(
+        "Per campaign and window k: of the campaign's new editors, how many edited again in the k-th 30-day "
+        "window after the campaign's end. Censored windows (not yet over) are empty."
+    ),
+    columns=(
+        Column("campaign", "string", "The campaign's slug."),
+        Column("campaign_end", "date", "The campaign's end date E (derived from its programs when unset)."),
+        Column(
+            "months_after",
+            "integer",
+            "k: the window runs from E + 30(k-1) + 1 to E + 30k days, inclusive.",
+            "months",
+        ),
+        Column("new_editors", "integer", "The campaign's new editors; empty when suppressed.", "people"),
+        Column(
+            "retained",
+            "integer",
+            "New editors with at least one edit in the window; empty when censored or suppressed.",
+            "people",
+        ),
+        Column("retention", "number", "retained / new_editors; empty when censored or suppressed.", "fraction"),
+        Column("suppressed", "boolean", "True when the campaign has fewer than k_min new editors."),
+    ),
+    sort_key=("campaign", "months_after"),
+    origin="build/cohorts.py from queries/campaigns.sql, campaign_new_editors.sql, campaign_wikis.sql, edit_days.sql",
+)
+
+
+def program_retention(participation: pd.DataFrame, as_of: dt.date, retention_months: int, k_min: int) -> Dataset:
+    """The cohort triangle from (cohort, month, active) counts.
+
+    A cohort of 10 seen in 2024-01 with 4 active in 2024-02 gives, for months_since 1,
+    active 4 and retention 0.4; with as-of 2024-02-15 that cell is censored instead.
+    """
+    counts = {(row.cohort, row.month): int(row.active) for row in participation.itertuples(index=False)}
+    first_censored = as_of_month_key(as_of)
+    rows = []
+    for cohort in sorted(set(participation["cohort"])):
+        size = counts.get((cohort, cohort), 0)
+        suppressed = size < k_min
+        for months_since in range(retention_months + 1):
+            month = month_key(cohort) + months_since
+            censored = month >= first_censored
+            active = None if censored else counts.get((cohort, month_text(month)), 0)
+            rows.append(
+                {
+                    "cohort": cohort,
+                    "months_since": months_since,
+                    "cohort_size": None if suppressed else size,
+                    "active": None if suppressed else active,
+                    "retention": None if suppressed or active is None else active / size,
+                    "suppressed": suppressed,
+                }
+            )
+    return PROGRAM_RETENTION.with_frame(pd.DataFrame(rows, columns=PROGRAM_RETENTION.column_names))
+
+
+def campaign_dbnames(campaign_wikis: pd.DataFrame, retention_wikis: list[str]) -> pd.DataFrame:
+    """(campaign_id, wiki) pairs: the campaign's home wikis as replica names, or the configured ones."""
+    if retention_wikis:
+        campaigns = campaign_wikis["campaign_id"].drop_duplicates()
+        pairs = [(c, w) for c in campaigns for w in retention_wikis]
+        return pd.DataFrame(pairs, columns=["campaign_id", "wiki"])
+    wikis = [wiki_dbname(lang, project) for lang, project in zip(campaign_wikis["language"], campaign_wikis["project"])]
+    return pd.DataFrame({"campaign_id": campaign_wikis["campaign_id"], "wiki": wikis}).drop_duplicates()
+
+
+def edit_targets(
+    new_editors: pd.DataFrame, campaign_wikis: pd.DataFrame, retention_wikis: list[str]
+) -> dict[str, list[str]]:
+    """Which usernames to look up on which replica: {dbname: sorted usernames}."""
+    pairs = campaign_dbnames(campaign_wikis, retention_wikis).merge(
+        new_editors[new_editors["username"].notna()], on="campaign_id"
+    )
+    return {wiki: sorted(set(group["username"])) for wiki, group in pairs.groupby("wiki", sort=True)}
+
+
+def campaign_retention(
+    campaigns: pd.DataFrame,
+    new_editors: pd.DataFrame,
+    campaign_wikis: pd.DataFrame,
+    edit_days: pd.DataFrame,
+    *,
+    as_of: dt.date,
+    windows: list[int],
+    k_min: int,
+    retention_wikis: list[str],
+) -> Dataset:
+    """Retention of each campaign's new editors in 30-day windows after its end date.
+
+    `campaigns`: campaign, campaign_id, end_date. `new_editors`: campaign_id, user_id, username.
+    `campaign_wikis`: campaign_id, language, project. `edit_days`: wiki, username, edit_day (YYYYMMDD).
+    """
+    editors = new_editors.drop_duplicates(["campaign_id", "user_id"])
+    sizes = editors.groupby("campaign_id")["user_id"].nunique()
+    edits = edit_days.assign(day=pd.to_datetime(edit_days["edit_day"], format="%Y%m%d").dt.date)
+    edits_by_campaign = (
+        campaign_dbnames(campaign_wikis, retention_wikis)
+        .merge(editors, on="campaign_id")
+        .merge(edits[["wiki", "username", "day"]], on=["wiki", "username"])
+    )
+    days_by_campaign = dict(tuple(edits_by_campaign.groupby("campaign_id")[["user_id", "day"]]))
+    no_days = pd.DataFrame({"user_id": [], "day": []})
+    rows = []
+    for campaign in campaigns.itertuples(index=False):
+        size = int(sizes.get(campaign.campaign_id, 0))
+        suppressed = size < k_min
+        end = dt.date.fromisoformat(campaign.end_date) if isinstance(campaign.end_date, str) else None
+        days = days_by_campaign.get(campaign.campaign_id, no_days)
+        for k in windows:
+            retained = None
+            if end is not None:
+                first, last = end + dt.timedelta(days=30 * (k - 1) + 1), end + dt.timedelta(days=30 * k)
+                if as_of > last:
+                    in_window = days[(days["day"] >= first) & (days["day"] <= last)]
+                    retained = int(in_window["user_id"].nunique())
+            rows.append(
+                {
+                    "campaign": campaign.campaign,
+                    "campaign_end": campaign.end_date,
+                    "months_after": k,
+                    "new_editors": None if suppressed else size,
+                    "retained": None if suppressed else retained,
+                    "retention": None if suppressed or retained is None else retained / size,
+                    "suppressed": suppressed,
+                }
+            )
+    return CAMPAIGN_RETENTION.with_frame(pd.DataFrame(rows, columns=CAMPAIGN_RETENTION.column_names))
