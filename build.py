@@ -200,8 +200,8 @@ def build_time() -> dt.datetime:
     """Now, in UTC; SOURCE_DATE_EPOCH fixes it for reproducible builds."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 # --- the command line -------------------------------------------------------------------

@@ -105,7 +105,10 @@ def campaign_dbnames(campaign_wikis: pd.DataFrame, retention_wikis: list[str]) -
         campaigns = campaign_wikis["campaign_id"].drop_duplicates()
         pairs = [(c, w) for c in campaigns for w in retention_wikis]
         return pd.DataFrame(pairs, columns=["campaign_id", "wiki"])
-    wikis = [wiki_dbname(lang, project) for lang, project in zip(campaign_wikis["language"], campaign_wikis["project"])]
+    wikis = [
+        wiki_dbname(lang, project)
+        for lang, project in zip(campaign_wikis["language"], campaign_wikis["project"], strict=True)
+    ]
     return pd.DataFrame({"campaign_id": campaign_wikis["campaign_id"], "wiki": wikis}).drop_duplicates()
 
 

@@ -11,9 +11,10 @@ import datetime as dt
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 class SettingsError(Exception):
@@ -297,7 +298,7 @@ def load_settings(
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise SettingsError([f"{label}: not valid TOML: {error}. Fix the syntax and build again."])
+        raise SettingsError([f"{label}: not valid TOML: {error}. Fix the syntax and build again."]) from None
 
     known_sections = {s.section for s in SCHEMA} | {"sources"}
     for section in raw:
@@ -397,8 +398,8 @@ def utc_today() -> dt.date:
     """The build's UTC date; SOURCE_DATE_EPOCH fixes it for reproducible builds."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
-    return dt.datetime.now(dt.timezone.utc).date()
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def documented_settings() -> list[Setting]:

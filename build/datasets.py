@@ -74,7 +74,7 @@ class Dataset:
     def records(self) -> list[dict]:
         """Rows as plain Python values (None for missing), in the published order."""
         return [
-            {name: _plain(value) for name, value in zip(self.column_names, row)}
+            {name: _plain(value) for name, value in zip(self.column_names, row, strict=True)}
             for row in self.frame[self.column_names].itertuples(index=False, name=None)
         ]
 
@@ -210,7 +210,7 @@ def to_csv_bytes(dataset: Dataset) -> bytes:
     writer.writerow(dataset.column_names)
     types = [column.type for column in dataset.columns]
     for record in dataset.records():
-        writer.writerow(csv_cell(record[c.name], t) for c, t in zip(dataset.columns, types))
+        writer.writerow(csv_cell(record[c.name], t) for c, t in zip(dataset.columns, types, strict=True))
     return buffer.getvalue().encode("utf-8")
 
 
