@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import http.server
+import json
 import logging
 import os
 import sys
@@ -389,12 +390,10 @@ def archive_command(obj):
     status_path = settings.out_dir / "status.json"
     as_of = settings.as_of.isoformat()
     if status_path.exists():
-        import json
-
         as_of = json.loads(status_path.read_text(encoding="utf-8")).get("as_of", as_of)
     branch = settings.get("build", "archive_branch")
     try:
-        commit = archive.commit_data(settings.root, data_dir, branch, f"Data as of {as_of}")
+        commit = archive.commit_data(settings.root, data_dir, branch, as_of=as_of)
     except archive.ArchiveError as error:
         raise Failure(str(error)) from None
     click.echo(f"Committed {commit[:12]} to {branch}." if commit else f"No data file changed; {branch} unchanged.")

@@ -198,7 +198,8 @@ def parse_sql(sql: str, where: str, first_line: int) -> exp.Expression:
             "Queries are MySQL dialect; check the statement near that line."
         ) from error
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
-        raise QueryError(f"{where}:{first_line}: expected exactly one SELECT statement after the header.")
+        statement_line = first_line + sql[: len(sql) - len(sql.lstrip())].count("\n")
+        raise QueryError(f"{where}:{statement_line}: expected exactly one SELECT statement after the header.")
     return statements[0]
 
 

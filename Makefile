@@ -1,0 +1,47 @@
+# Almanac. `make site` builds the site from the demo database; `make test` runs every check.
+# Each target creates .venv and installs the pinned requirements it needs (Python 3.11+).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: site test demo serve lint benchmark clean
+
+site: $(VENV)/.runtime demo/dashboard.duckdb
+	$(BIN)/python build.py
+
+test: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+demo: $(VENV)/.runtime
+	$(BIN)/python build.py demo
+
+serve: site
+	$(BIN)/python build.py serve
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+benchmark: $(VENV)/.dev
+	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
+
+# The demo databases are regenerated when the generator changes.
+demo/dashboard.duckdb: build/demo.py | $(VENV)/.runtime
+	$(BIN)/python build.py demo
+
+$(VENV)/.runtime: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Almanac needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+clean:
+	rm -rf site site.staging site.previous site.lock demo

@@ -1,0 +1,103 @@
+"""Query files: header parsing, errors with file and line, parameters, and the DuckDB dialect fixes."""
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from build.queries import QueryError, bind, discover, parse_query, parse_sql, to_sql
+
+ROOT = Path(__file__).parents[1]
+GOOD_HEADER = """/*
+title = "T"
+description = "D"
+sort = ["n"]
+[columns]
+n = { type = "integer", description = "A number." }
+*/
+"""
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_every_shipped_query_parses_and_declares_its_columns():
+    queries = discover(ROOT / "queries")
+    names = {q.name for q in queries}
+    assert {"system_totals", "campaigns", "courses", "yearly_usage", "wikis", "campaign_activity"} <= names
+    for query in queries:
+        assert query.sort_key and all(key in [c.name for c in query.columns] for key in query.sort_key)
+        assert all(column.description for column in query.columns)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("SELECT 1 AS n", "t.sql:1: no metadata header"),
+        (GOOD_HEADER.replace('sort = ["n"]', 'sort = ["m"]'), "t.sql:4: sort names m"),
+        (GOOD_HEADER.replace('"integer"', '"int"'), "t.sql:6: column 'n': type must be one of"),
+        (GOOD_HEADER.replace('title = "T"', "title = T"), "t.sql:2: header is not valid TOML"),
+        (GOOD_HEADER.replace('title = "T"', 'colour = "red"'), "t.sql:2: unknown header key 'colour'"),
+        (GOOD_HEADER + "SELECT 1 AS n\nFROM t\nWHERE (", "t.sql:10: SQL does not parse"),
+        (GOOD_HEADER + "SELECT 1 AS n; SELECT 2 AS n", "t.sql:8: expected exactly one SELECT"),
+    ],
+)
+def test_malformed_queries_name_file_and_line(tmp_path, text, message):
+    with pytest.raises(QueryError) as raised:
+        parse_query(write(tmp_path, "t.sql", text))
+    assert message in str(raised.value)
+
+
+def test_discover_reports_every_bad_file(tmp_path):
+    write(tmp_path, "a.sql", "SELECT 1")
+    write(tmp_path, "b.sql", "SELECT 2")
+    with pytest.raises(QueryError) as raised:
+        discover(tmp_path)
+    assert "a.sql:1" in str(raised.value) and "b.sql:1" in str(raised.value)
+
+
+def test_bind_quotes_hostile_values_for_each_dialect():
+    tree = parse_sql("SELECT name FROM t WHERE name IN :names AND d < :as_of", "x.sql", 1)
+    bound = bind(tree, {"names": ["o'k", "back\\slash"], "as_of": "2025-01-01"}, "x.sql")
+    assert to_sql(bound, "mysql").endswith("IN ('o''k', 'back\\\\slash') AND d < '2025-01-01'")
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE t (name VARCHAR, d DATE)")
+    connection.execute("INSERT INTO t VALUES ('o''k', '2024-01-01'), ('back\\slash', '2024-01-01'), ('x', '2024-01-01')")
+    assert sorted(connection.execute(to_sql(bound, "duckdb")).fetchall()) == [("back\\slash",), ("o'k",)]
+
+
+def test_unknown_parameter_is_named():
+    tree = parse_sql("SELECT :nope AS n", "x.sql", 1)
+    with pytest.raises(QueryError, match="unknown parameter :nope"):
+        bind(tree, {"as_of": "2025-01-01"}, "x.sql")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "months"),
+    [
+        # MySQL counts whole months elapsed; sqlglot's DATE_DIFF would count boundaries crossed.
+        ("2024-01-31 10:00:00", "2024-02-29 09:00:00", 0),
+        ("2024-01-31 00:00:00", "2024-03-31 00:00:00", 2),
+        ("2024-01-15 00:00:00", "2024-02-14 23:59:59", 0),
+        ("2024-01-15 00:00:00", "2024-02-15 00:00:00", 1),
+        ("2024-03-01 00:00:00", "2024-01-31 00:00:00", -1),
+    ],
+)
+def test_timestampdiff_month_counts_whole_months_on_duckdb(a, b, months):
+    tree = parse_sql(f"SELECT TIMESTAMPDIFF(MONTH, TIMESTAMP '{a}', TIMESTAMP '{b}') AS n", "x.sql", 1)
+    assert duckdb.connect().execute(to_sql(tree, "duckdb")).fetchone()[0] == months
+
+
+def test_timestampdiff_day_counts_whole_days_on_duckdb():
+    tree = parse_sql("SELECT TIMESTAMPDIFF(DAY, TIMESTAMP '2024-01-01 12:00', TIMESTAMP '2024-01-02 11:00') AS n", "x", 1)
+    assert duckdb.connect().execute(to_sql(tree, "duckdb")).fetchone()[0] == 0
+
+
+def test_standard_parameters_are_dates(tmp_path):
+    from build.queries import standard_parameters
+
+    assert standard_parameters(dt.date(2025, 7, 9), {}) == {"as_of": "2025-07-09", "as_of_month": "2025-07-01"}
