@@ -65,14 +65,18 @@ class HistoryRow:
 # Writing the archive
 
 
-def commit_data(repo: Path, data_dir: Path, branch: str = "data", message: str = "", *, as_of: dt.date) -> str | None:
+def commit_data(
+    repo: Path, data_dir: Path, branch: str = "data", message: str = "", *, as_of: dt.date | str | None = None
+) -> str | None:
     """Commit the contents of `data_dir` as the whole tree of `branch`; return the new commit, or None if unchanged.
 
-    The branch is created (with no parent) on first use. `message` is an optional extra paragraph; the subject
-    names the as-of date and the changed datasets, and an `As-of: YYYY-MM-DD` trailer lets `history` read it.
+    The branch is created (with no parent) on first use. The subject names the as-of date and the changed
+    datasets, and an `As-of: YYYY-MM-DD` trailer lets `history` read it; `message` is an extra paragraph. Without
+    `as_of`, the date is read from `message` ("Data as of 2025-03-01").
     Example: `commit_data(Path("."), Path("site/data"), "data", as_of=date(2025, 3, 1))` → "3f2a…" or None.
     """
     repo, data_dir = Path(repo).resolve(), Path(data_dir).resolve()
+    as_of = _as_of_date(as_of, message)
     if not data_dir.is_dir():
         raise ArchiveError(f"{data_dir} is not a folder: build the site first, then archive its data.")
     git_dir = _git(repo, "rev-parse", "--absolute-git-dir").strip()
@@ -90,6 +94,15 @@ def commit_data(repo: Path, data_dir: Path, branch: str = "data", message: str =
     return commit
 
 
+def _as_of_date(as_of: dt.date | str | None, message: str) -> dt.date:
+    if isinstance(as_of, dt.date):
+        return as_of
+    found = parse_as_of(f"as of {as_of}" if as_of else message)
+    if found is None:
+        raise ArchiveError(f"No as-of date for the archive commit (got {as_of!r}, message {message!r}); pass as_of=.")
+    return found
+
+
 def commit_message(as_of: dt.date, changes: list[Change], extra: str = "") -> str:
     """The archive commit's message: a subject naming the changed datasets, the changed files, the trailer."""
     names = sorted({change.dataset for change in changes if change.dataset})
@@ -98,7 +111,8 @@ def commit_message(as_of: dt.date, changes: list[Change], extra: str = "") -> st
         shown += f" and {len(names) - SUBJECT_NAMES} more"
     subject = f"Data as of {as_of.isoformat()}: {shown or 'datapackage only'}"
     files = "\n".join(f"{change.status} {change.path}" for change in changes)
-    parts = [subject, f"Changed files:\n{files}", extra.strip(), f"{AS_OF_TRAILER}: {as_of.isoformat()}"]
+    extra = "" if subject.startswith(extra.strip()) else extra.strip()  # "Data as of …" says nothing new
+    parts = [subject, f"Changed files:\n{files}", extra, f"{AS_OF_TRAILER}: {as_of.isoformat()}"]
     return "\n\n".join(part for part in parts if part) + "\n"
 
 

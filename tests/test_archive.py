@@ -101,6 +101,19 @@ def test_only_the_changed_dataset_is_named_and_removed_files_are_removed(archive
     assert git(repo, "ls-tree", "-r", "--name-only", "data").split() == ["v1/datapackage.json", "v1/totals.csv"]
 
 
+def test_the_as_of_date_can_come_from_the_message(repo):
+    data = publish(repo, {"v1/totals.csv": TOTALS_1})
+    commit = commit_data(repo, data, "data", "Data as of 2025-03-01")
+    assert git(repo, "log", "-1", "--format=%B", commit).lower().count("as of 2025-03-01") == 1
+    assert history(repo, "totals")[0].as_of == MARCH_1
+    publish(repo, {"v1/totals.csv": TOTALS_2})
+    assert commit_data(repo, data, "data", as_of="2025-03-02") is not None
+    assert history(repo, "totals")[-1].as_of == MARCH_2
+    publish(repo, {"v1/totals.csv": TOTALS_1})
+    with pytest.raises(ArchiveError, match="No as-of date .*pass as_of="):
+        commit_data(repo, data, "data", "nightly")
+
+
 def test_history_of_a_whole_dataset(archived):
     repo, _, (first, second, _) = archived
     rows = history(repo, "wikis")
