@@ -10,7 +10,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import AS_OF, ROOT, run_build
 
 DATASETS = {
