@@ -203,8 +203,8 @@ def test_a_second_build_while_one_holds_the_lock_exits_3(tmp_path, demo_sources)
         [
             sys.executable,
             "-c",
-            "import sys, time; sys.path.insert(0, sys.argv[1]); from build import lock; "
-            "l = lock.acquire(__import__('pathlib').Path(sys.argv[2]), 3600); print('held', flush=True); time.sleep(60)",
+            "import sys, time, pathlib; sys.path.insert(0, sys.argv[1]); from build import lock; "
+            "held = lock.acquire(pathlib.Path(sys.argv[2]), 3600); print('held', flush=True); time.sleep(60)",
             str(ROOT),
             str(lock_path),
         ],
