@@ -2,30 +2,93 @@
 
 One failing query costs one dataset, never the run (like reportupdater's reports): its
 error is recorded in an `Extraction`, and the caller keeps its last published files.
+
+How a statement is run:
+
+- Rows stream from the server (an unbuffered cursor) in batches into DataFrames.
+- A query whose header sets `chunk_key` is read in keyset-paginated chunks: its parsed
+  tree gets `AND key > last`, `ORDER BY key` and `LIMIT chunk_size` (`keyset_page`),
+  until a chunk comes back short. The key must be an output column that is unique and
+  never null (checked on every chunk). When a chunk hits the statement time limit
+  (MariaDB 1969, MySQL 3024, or a KILL QUERY 1317), the chunk size is halved and that
+  chunk is asked again, down to `RetryPolicy.min_chunk` rows.
+- Transient errors (lost connection 2013/2055, server gone 2006, killed connection 1927,
+  lock wait 1205, deadlock 1213, too many connections 1040/1203) are retried after
+  1, 2, 4 … seconds (`RetryPolicy`), reconnecting first, at most `attempts` times per
+  statement. A time limit on a query without `chunk_key` is not retried: the same
+  statement would meet the same limit; the message says to set `chunk_key` or raise
+  `[build] query_timeout`.
+- Anything else fails the dataset with one line naming the query file, the source and
+  the server's error.
+
+Progress (rows, chunks, elapsed time) is a tqdm bar on stderr when stderr is a terminal,
+and otherwise INFO lines on the "almanac" logger, at most one per `Progress.interval`
+seconds while a query runs.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import logging
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-import pandas as pd
 
-from .config import Settings
+import pandas as pd
+from sqlglot import exp
+
+from .config import Settings, SourceSettings
 from .datasets import Dataset, SchemaError
 from .queries import Query, QueryError, bind, standard_parameters, to_sql
-from .sources import Connection, SourceError, open_source
+from .sources import (
+    TIMEOUT_ERRORS,
+    Connection,
+    SourceError,
+    classify_error,
+    error_code,
+    is_replica,
+    open_source,
+    redact,
+    scrub,
+    server_message,
+)
 
 log = logging.getLogger("almanac")
 
 
 @dataclass
 class Extraction:
-    """What extraction produced: datasets by name, and an error message per failed query."""
+    """What extraction produced: datasets by name, an error message per failed query, seconds per
+    query, and per source {"status": "ok"|"down", "lag_seconds": int|None, "error": str|None,
+    "url": redacted URL} (a per-wiki source adds "wikis": the same per wiki)."""
 
     datasets: dict[str, Dataset] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    sources: dict[str, dict] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try: `attempts` retries per statement after a transient error, waiting
+    `base_delay` × 2^n seconds (at most `max_delay`); chunks shrink to `min_chunk` rows at least."""
+
+    attempts: int = 4
+    base_delay: float = 1.0
+    max_delay: float = 30.0
+    min_chunk: int = 100
+
+    def delay(self, failure: int) -> float:
+        return min(self.max_delay, self.base_delay * 2 ** (failure - 1))
+
+
+DEFAULT_RETRY = RetryPolicy()
+
+
+class ExtractError(Exception):
+    """A query failed for good; the message names the query file, the source and the server's error."""
 
 
 def query_parameters(settings: Settings) -> dict[str, object]:
@@ -40,7 +103,13 @@ def query_parameters(settings: Settings) -> dict[str, object]:
     )
 
 
-def run(queries: list[Query], settings: Settings, extra_parameters: dict | None = None) -> Extraction:
+def run(
+    queries: list[Query],
+    settings: Settings,
+    extra_parameters: dict | None = None,
+    *,
+    retry: RetryPolicy = DEFAULT_RETRY,
+) -> Extraction:
     """Run `queries` (all on non-per-wiki sources), one connection per source."""
     result = Extraction()
     parameters = {**query_parameters(settings), **(extra_parameters or {})}
@@ -49,15 +118,15 @@ def run(queries: list[Query], settings: Settings, extra_parameters: dict | None 
         for query in queries:
             started = time.monotonic()
             try:
-                connection = _connection(connections, query.source, settings)
-                frame = run_query(query, connection, parameters)
+                connection = _connection(connections, query.source, settings, result)
+                frame = run_query(query, connection, parameters, retry=retry)
                 result.datasets[query.name] = query.empty_dataset().with_frame(frame)
                 log.info("%-28s %8d rows  %6.2fs", query.name, len(frame), time.monotonic() - started)
-            except (SourceError, QueryError, SchemaError) as error:
+            except (SourceError, QueryError, SchemaError, ExtractError) as error:
                 result.failures[query.name] = str(error)
                 log.error('Dataset "%s" could not be built because of error: %s', query.name, error)
-            except Exception as error:  # a driver's error: keep the server's words, name the query
-                message = f"{query.origin} on source {query.source!r}: {_describe(error)}"
+            except Exception as error:  # not a driver error we know: keep its words, name the query
+                message = f"{query.origin} on source {query.source!r}: {server_message(error)}"
                 result.failures[query.name] = message
                 log.error('Dataset "%s" could not be built because of error: %s', query.name, message)
             result.seconds[query.name] = time.monotonic() - started
@@ -68,37 +137,387 @@ def run(queries: list[Query], settings: Settings, extra_parameters: dict | None 
     return result
 
 
-def _connection(cache: dict, name: str, settings: Settings) -> Connection:
+def source_status(source: SourceSettings, connection: Connection | None, error: Exception | None) -> dict:
+    """One source's entry for `Extraction.sources` and the build report."""
+    lag = None
+    if connection is not None and is_replica(source):
+        lag = connection.replica_lag()
+    return {
+        "status": "down" if error else "ok",
+        "lag_seconds": lag,
+        "error": str(error) if error else None,
+        "url": redact(source.url),
+    }
+
+
+def summarize_wikis(source: SourceSettings, wikis: dict[str, dict]) -> dict:
+    """A per-wiki source's entry: down if any wiki is, the largest lag, and each wiki's entry."""
+    down = {name: entry for name, entry in wikis.items() if entry["status"] != "ok"}
+    lags = [entry["lag_seconds"] for entry in wikis.values() if entry["lag_seconds"] is not None]
+    return {
+        "status": "down" if down else "ok",
+        "lag_seconds": max(lags) if lags else None,
+        "error": "; ".join(f"{name}: {entry['error']}" for name, entry in sorted(down.items())) or None,
+        "url": redact(source.url),
+        "wikis": dict(sorted(wikis.items())),
+    }
+
+
+def _connection(cache: dict, name: str, settings: Settings, result: Extraction | None = None) -> Connection:
     if name not in cache:
         if name not in settings.sources:
             cache[name] = SourceError(
                 f"no source named {name!r}; add [sources.{name}] to site.toml or pass --source {name}=URL."
             )
         else:
+            source = settings.sources[name]
             try:
                 cache[name] = open_source(
-                    settings.sources[name],
-                    settings.root,
-                    statement_timeout=settings.get("build", "query_timeout"),
+                    source, settings.root, statement_timeout=settings.get("build", "query_timeout")
                 )
+                status = source_status(source, cache[name], None)
             except SourceError as error:
                 cache[name] = error
+                status = source_status(source, None, error)
+                log.error("%s", error)
+            if result is not None:
+                result.sources[name] = status
     connection = cache[name]
     if isinstance(connection, Exception):
         raise connection
     return connection
 
 
-def run_query(query: Query, connection: Connection, parameters: dict) -> pd.DataFrame:
-    """Run one query on one connection and return its rows as a DataFrame."""
+# --- one query -------------------------------------------------------------------------------
+
+
+def run_query(
+    query: Query,
+    connection: Connection,
+    parameters: dict,
+    *,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Run one query on one connection and return its rows as a DataFrame (chunked when the
+    header sets chunk_key). Raises ExtractError, naming query, source and server error."""
     tree = bind(query.tree, parameters, query.origin)
-    sql = to_sql(tree, connection.dialect)
-    columns, rows = connection.execute(sql)
-    return pd.DataFrame.from_records(rows, columns=columns)
+    own_progress = progress is None
+    progress = progress or Progress(query.name)
+    try:
+        if query.chunk_key:
+            return _run_chunked(query, tree, connection, retry, progress)
+        columns, frames = _execute(connection, lambda: to_sql(tree, connection.dialect), query, retry, progress)
+        return _concat(frames, columns)
+    finally:
+        if own_progress:
+            progress.close()
 
 
-def _describe(error: Exception) -> str:
-    args = getattr(error, "args", ())
-    if len(args) >= 2 and isinstance(args[0], int):
-        return f"server error {args[0]}: {args[1]}"
-    return f"{type(error).__name__}: {error}"
+def _execute(
+    connection: Connection,
+    make_sql: Callable[[], str],
+    query: Query,
+    retry: RetryPolicy,
+    progress: Progress,
+    on_timeout: Callable[[BaseException], bool] | None = None,
+) -> tuple[list[str], list[pd.DataFrame]]:
+    """Run one statement, retrying transient errors; returns its columns and row frames."""
+    failures = 0
+    needs_reconnect = False
+    while True:
+        read = 0
+        try:
+            if needs_reconnect:
+                connection.reconnect()
+                needs_reconnect = False
+            columns: list[str] = []
+            frames: list[pd.DataFrame] = []
+            for columns, rows in connection.stream(make_sql()):
+                if rows:
+                    frames.append(pd.DataFrame.from_records(rows, columns=columns, coerce_float=False))
+                    read += len(rows)
+                    progress.rows(len(rows))
+            return columns, frames
+        except (QueryError, ExtractError):
+            raise
+        except Exception as error:
+            progress.rows(-read)
+            kind = classify_error(error)
+            if kind == "timeout" and on_timeout is not None and on_timeout(error):
+                continue
+            if kind == "transient" and failures < retry.attempts:
+                failures += 1
+                pause = retry.delay(failures)
+                log.warning(
+                    "%s on source %r: %s; retry %d of %d in %.1fs",
+                    query.origin,
+                    connection.name,
+                    server_message(error),
+                    failures,
+                    retry.attempts,
+                    pause,
+                )
+                time.sleep(pause)
+                needs_reconnect = True
+                continue
+            raise ExtractError(_failure_message(query, connection, error, kind, failures, retry)) from None
+
+
+def _failure_message(
+    query: Query, connection: Connection, error: BaseException, kind: str, failures: int, retry: RetryPolicy
+) -> str:
+    server = "server error " if error_code(error) is not None else ""
+    message = f"{query.origin} on source {connection.name!r}: {server}{server_message(error)}"
+    if kind == "timeout":
+        if query.chunk_key:
+            message += f" (even in chunks of {retry.min_chunk} rows; raise [build] query_timeout)"
+        else:
+            message += (
+                " (the statement time limit; set chunk_key in the query header to read it in chunks, "
+                "or raise [build] query_timeout)"
+            )
+    elif kind == "transient":
+        message += f" (after {failures} retries)"
+    return scrub(message, getattr(connection, "secret", None))
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    if not frames:
+        return pd.DataFrame({name: pd.Series([], dtype=object) for name in columns}, columns=columns)
+    if len(frames) == 1:
+        return frames[0]
+    return pd.concat(frames, ignore_index=True)
+
+
+# --- keyset pagination -----------------------------------------------------------------------
+
+
+def chunk_key_expression(tree: exp.Expression, key: str, where: str) -> exp.Expression:
+    """The expression behind output column `key` of a single SELECT, for WHERE and ORDER BY."""
+    if not isinstance(tree, exp.Select):
+        raise QueryError(f"{where}: chunk_key needs a single SELECT (not a UNION) to page through.")
+    if tree.args.get("limit") or tree.args.get("offset"):
+        raise QueryError(f"{where}: a query with chunk_key cannot have its own LIMIT; remove it.")
+    for projection in tree.expressions:
+        if projection.alias_or_name == key:
+            inner = projection.this if isinstance(projection, exp.Alias) else projection
+            if inner.find(exp.AggFunc) or inner.find(exp.Window):
+                raise QueryError(f"{where}: chunk_key {key!r} is an aggregate; name a grouped, indexed column.")
+            return inner
+    if any(isinstance(p, exp.Star) or (isinstance(p, exp.Column) and p.is_star) for p in tree.expressions):
+        return exp.column(key)
+    raise QueryError(f"{where}: chunk_key {key!r} is not a column of the SELECT list.")
+
+
+def keyset_page(tree: exp.Select, key: exp.Expression, last, size: int) -> exp.Select:
+    """`tree` with `AND key > last` (when `last` is not None), `ORDER BY key` and `LIMIT size`.
+
+    Built on the syntax tree, never by pasting strings; an existing ORDER BY is replaced.
+    """
+    page = tree.copy()
+    if last is not None:
+        page = page.where(exp.GT(this=key.copy(), expression=sql_literal(last)), append=True, copy=False)
+    page = page.order_by(exp.Ordered(this=key.copy(), desc=False, nulls_first=True), append=False, copy=False)
+    return page.limit(size, copy=False)
+
+
+def sql_literal(value) -> exp.Expression:
+    """A key value from a result row as an SQL literal (bytes as text when UTF-8, else hex)."""
+    if hasattr(value, "item") and not isinstance(value, pd.Timestamp):
+        value = value.item()
+    if isinstance(value, bool):
+        return exp.Literal.number(int(value))
+    if isinstance(value, int | decimal.Decimal):
+        return exp.Literal.number(value)
+    if isinstance(value, float):
+        return exp.Literal.number(repr(value))
+    if isinstance(value, bytes | bytearray):
+        try:
+            return exp.Literal.string(bytes(value).decode("utf-8"))
+        except UnicodeDecodeError:
+            return exp.HexString(this=bytes(value).hex())
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S.%f"))
+    if isinstance(value, dt.date):
+        return exp.Literal.string(value.isoformat())
+    return exp.Literal.string(str(value))
+
+
+def _run_chunked(
+    query: Query, tree: exp.Expression, connection: Connection, retry: RetryPolicy, progress: Progress
+) -> pd.DataFrame:
+    key_name = query.chunk_key
+    key = chunk_key_expression(tree, key_name, query.origin)
+    size = max(1, query.chunk_size)
+    last = None
+    chunks: list[pd.DataFrame] = []
+    columns: list[str] = []
+
+    def smaller(error: BaseException) -> bool:
+        nonlocal size
+        if size <= retry.min_chunk:
+            return False
+        size = max(retry.min_chunk, size // 2)
+        code = getattr(error, "args", (None,))[0]
+        log.warning(
+            "%s: chunk hit the %s; asking again in chunks of %d rows",
+            query.origin,
+            TIMEOUT_ERRORS.get(code, "time limit"),
+            size,
+        )
+        return True
+
+    while True:
+        asked = size
+
+        def make_sql(after=last) -> str:
+            nonlocal asked
+            asked = size
+            return to_sql(keyset_page(tree, key, after, size), connection.dialect)
+
+        columns, frames = _execute(connection, make_sql, query, retry, progress, on_timeout=smaller)
+        chunk = _concat(frames, columns)
+        progress.chunk()
+        if len(chunk):
+            if key_name not in chunk.columns:
+                raise QueryError(f"{query.origin}: chunk_key {key_name!r} is not a column of the result.")
+            keys = chunk[key_name]
+            if keys.isna().any() or keys.duplicated().any():
+                raise QueryError(
+                    f"{query.origin}: chunk_key {key_name!r} must be unique and never null in the result "
+                    "(keyset pagination would skip or repeat rows); choose a unique key."
+                )
+            chunks.append(chunk)
+            last = keys.iloc[-1]
+        if len(chunk) < asked:
+            break
+    return _concat(chunks, columns)
+
+
+# --- per-wiki queries --------------------------------------------------------------------------
+
+
+def run_per_wiki(
+    query: Query,
+    settings: Settings,
+    targets: dict[str, list[str]],
+    batch_size: int = 500,
+    *,
+    extra_parameters: dict | None = None,
+    retry: RetryPolicy = DEFAULT_RETRY,
+) -> tuple[Dataset | None, str | None, dict]:
+    """Run a per-wiki replica query for each wiki in `targets` (dbname → user names), in batches.
+
+    Each wiki's source is opened with `open_source(..., dbname=dbname)`; the query runs once per
+    batch of at most `batch_size` names with `:usernames` (the batch, bound as an IN tuple) and
+    `:dbname`, plus the standard parameters. Returns (the concatenated Dataset, None, per-wiki
+    status) or (None, the first error, per-wiki status): a partial result is never returned.
+    Per-wiki status is {dbname: {"status", "lag_seconds", "error", "url"}}; `summarize_wikis`
+    turns it into the source's entry for the build report.
+    """
+    wikis: dict[str, dict] = {}
+    if query.source not in settings.sources:
+        return None, f"{query.origin}: no source named {query.source!r}; add [sources.{query.source}].", wikis
+    source = settings.sources[query.source]
+    base = {**query_parameters(settings), **(extra_parameters or {})}
+    frames: list[pd.DataFrame] = []
+    error_message = None
+    progress = Progress(query.name)
+    try:
+        for dbname in sorted(targets):
+            names = sorted(set(targets[dbname]))
+            try:
+                connection = open_source(
+                    source, settings.root, dbname=dbname, statement_timeout=settings.get("build", "query_timeout")
+                )
+            except SourceError as error:
+                wikis[dbname] = source_status(source, None, error) | {"url": redact(fill(source.url, dbname))}
+                error_message = error_message or f"{query.origin} on wiki {dbname}: {error}"
+                continue
+            with connection:
+                wikis[dbname] = source_status(source, connection, None) | {"url": redact(fill(source.url, dbname))}
+                if error_message:
+                    continue  # keep reading lags for the report, but run nothing more
+                try:
+                    for start in range(0, len(names), batch_size):
+                        batch = names[start : start + batch_size]
+                        parameters = {**base, "usernames": batch, "dbname": dbname}
+                        frame = run_query(query, connection, parameters, retry=retry, progress=progress)
+                        if len(frame):
+                            frames.append(frame)
+                except (QueryError, ExtractError, SchemaError) as error:
+                    error_message = f"{error} (wiki {dbname})"
+    finally:
+        progress.close()
+    if error_message:
+        log.error('Dataset "%s" could not be built because of error: %s', query.name, error_message)
+        return None, error_message, wikis
+    dataset = query.empty_dataset()
+    if frames:
+        frame = pd.concat(frames, ignore_index=True)
+    else:
+        frame = pd.DataFrame({name: pd.Series([], dtype=object) for name in dataset.column_names})
+    try:
+        dataset = dataset.with_frame(frame)
+    except SchemaError as error:
+        return None, str(error), wikis
+    log.info("%-28s %8d rows  %d wikis", query.name, len(dataset.frame), len(targets))
+    return dataset, None, wikis
+
+
+def fill(url: str, dbname: str) -> str:
+    return url.replace("{dbname}", dbname)
+
+
+# --- progress ----------------------------------------------------------------------------------
+
+
+class Progress:
+    """Rows, chunks and elapsed time of one query: a tqdm bar on a terminal, log lines otherwise."""
+
+    interval = 10.0
+
+    def __init__(self, name: str, stream=None):
+        self.name = name
+        self.stream = stream or sys.stderr
+        self.started = time.monotonic()
+        self.last_log = self.started
+        self.total = 0
+        self.chunks = 0
+        self.bar = None
+        if _isatty(self.stream):
+            from tqdm import tqdm
+
+            self.bar = tqdm(desc=name, unit=" rows", unit_scale=True, file=self.stream, leave=False, dynamic_ncols=True)
+
+    def rows(self, count: int) -> None:
+        self.total += count
+        if self.bar is not None:
+            self.bar.update(count)
+        else:
+            self._maybe_log()
+
+    def chunk(self) -> None:
+        self.chunks += 1
+        if self.bar is not None:
+            self.bar.set_postfix(chunks=self.chunks, refresh=False)
+        self._maybe_log()
+
+    def _maybe_log(self) -> None:
+        now = time.monotonic()
+        if self.bar is None and now - self.last_log >= self.interval:
+            self.last_log = now
+            log.info("%s: %d rows, %d chunks, %.1fs so far", self.name, self.total, self.chunks, now - self.started)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

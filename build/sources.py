@@ -1,40 +1,103 @@
 """Sources: open a named source URL (DuckDB file or MySQL/MariaDB server) as a Connection.
 
 URLs follow SQLAlchemy's convention: `duckdb:///relative/path`, `duckdb:////absolute/path`,
-`mysql://user[:password]@host[:port]/database`. A `{dbname}` in a URL (host or database)
-is filled per wiki for replica sources, e.g.
-`mysql://{dbname}.analytics.db.svc.wikimedia.cloud/{dbname}_p`. For a DuckDB replica file
-without `{dbname}`, each wiki is a schema named `<dbname>_p` inside the one file.
-Passwords never appear in messages: `redact` replaces them.
+`mysql://user[:password]@host[:port]/database[?option_file=PATH&option_group=GROUP&unix_socket=PATH]`.
+A `{dbname}` in a URL (host, database or DuckDB path) is filled per wiki for replica sources,
+e.g. `mysql://{dbname}.analytics.db.svc.wikimedia.cloud/{dbname}_p`. For a DuckDB replica
+file without `{dbname}`, each wiki is a schema named `<dbname>_p` inside the one file.
+
+MySQL credentials, each field (user, password) taken from the first place that has it:
+
+1. the URL (`mysql://user:password@host/db`; percent-encode special characters);
+2. the source's option file: `[sources.NAME] option_file` in site.toml or `?option_file=`
+   in the URL (a missing file is an error), groups `[client]` then `option_group`;
+3. the environment: `ALMANAC_MYSQL_<NAME>_USER` / `ALMANAC_MYSQL_<NAME>_PASSWORD` for the
+   source NAME, then `ALMANAC_MYSQL_USER` / `ALMANAC_MYSQL_PASSWORD` for every source;
+4. the default option files, when they exist: `~/.my.cnf` then `~/replica.my.cnf`
+   (Toolforge's), in the other order for a replica source (named `replica` or with
+   `{dbname}` in its URL).
+
+Host, port and database come from the URL, else from the option file, else 127.0.0.1:3306.
+Passwords never appear in messages: `redact` hides them in URLs, and every message built
+here is scrubbed of the password it was given.
+
+The driver is mysqlclient (`MySQLdb`) when it is installed, else pymysql: both are driven
+through `MySQLConnection`, which hides their differences (argument names, cursor classes).
+Each session is set up with time zone UTC, utf8mb4, a per-statement time limit
+(`max_statement_time` on MariaDB, `max_execution_time` on MySQL) and 1 GB temporary tables
+where the server allows it.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import Any
+from urllib.parse import parse_qs, unquote
 
 from .config import SourceSettings
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 3306
+DBNAME = re.compile(r"[a-z0-9_]+")
+MYSQL_SCHEMES = ("mysql", "mariadb", "mysql+pymysql", "mysql+mysqldb")
+TEMP_TABLE_BYTES = 1 << 30
+
+# Server and client error codes, MariaDB and MySQL (mysqld_error.h, errmsg.h).
+TIMEOUT_ERRORS = {
+    1969: "statement time limit (MariaDB max_statement_time)",
+    3024: "statement time limit (MySQL max_execution_time)",
+    1317: "query interrupted (KILL QUERY, e.g. a replica's query killer)",
+}
+TRANSIENT_ERRORS = {
+    2006: "server gone away",
+    2013: "lost connection during query",
+    2055: "lost connection",
+    2003: "cannot connect (server restarting?)",
+    1927: "connection was killed",
+    1053: "server shutdown in progress",
+    1205: "lock wait timeout",
+    1213: "deadlock",
+    1040: "too many connections",
+    1203: "user has too many connections",
+}
 
 
 class SourceError(Exception):
     """A source cannot be opened or used; the message names the source and never a password."""
 
 
+# --- URLs --------------------------------------------------------------------------------
+
+
 def redact(url: str) -> str:
-    """`redact("mysql://u:secret@h/db")` → 'mysql://u:***@h/db'."""
-    return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:***@", url)
+    """A URL safe to print: the password (in the user part or a query parameter) becomes ***.
+
+    >>> redact("mysql://u:s3cr@t@h:3306/db?password=x")
+    'mysql://u:***@h:3306/db?password=***'
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    netloc, slash, tail = rest.partition("/")
+    if "@" in netloc:
+        userinfo, _, hostport = netloc.rpartition("@")
+        if ":" in userinfo:
+            userinfo = userinfo.split(":", 1)[0] + ":***"
+        netloc = f"{userinfo}@{hostport}"
+    tail = re.sub(r"(?i)\b(password|passwd|pwd)=[^&#]*", r"\1=***", tail)
+    return f"{scheme}://{netloc}{slash}{tail}"
 
 
 @dataclass(frozen=True)
 class SourceURL:
     scheme: str
     path: Path | None = None
-    host: str = "127.0.0.1"
-    port: int = 3306
+    host: str | None = None
+    port: int | None = None
     user: str | None = None
     password: str | None = field(default=None, repr=False)
     database: str | None = None
@@ -42,32 +105,201 @@ class SourceURL:
 
 
 def parse_url(url: str, root: Path) -> SourceURL:
-    """Split a source URL; relative DuckDB paths are relative to `root` (the site.toml folder)."""
-    parts = urlsplit(url)
-    if parts.scheme == "duckdb":
-        raw = url.split("://", 1)[1]
-        if not raw.startswith("/"):
+    """Split a source URL; relative DuckDB paths are relative to `root` (the site.toml folder).
+
+    Host, port and user stay None when the URL does not give them (an option file may).
+    """
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not sep:
+        raise SourceError(f"{redact(url)}: not a URL; expected duckdb:///path or mysql://user@host:port/db.")
+    if scheme == "duckdb":
+        if not rest.startswith("/") or rest == "/":
             raise SourceError(f"{redact(url)}: a DuckDB URL is duckdb:///relative/path or duckdb:////absolute/path.")
-        path = Path(raw[1:])
+        path = Path(rest[1:])
         return SourceURL("duckdb", path=path if path.is_absolute() else root / path)
-    if parts.scheme in ("mysql", "mariadb", "mysql+pymysql", "mysql+mysqldb"):
-        options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-        # urlsplit lower-cases nothing in netloc but rejects braces in ports; parse by hand.
-        userinfo, _, hostport = parts.netloc.rpartition("@")
+    if scheme in MYSQL_SCHEMES:
+        # urlsplit rejects `{dbname}` in a port position and a password with '@' or '/': split by hand.
+        netloc, _, after = rest.partition("/")
+        database, _, query = after.partition("?")
+        if "?" in netloc:
+            netloc, _, query = netloc.partition("?")
+        options = {key: values[-1] for key, values in parse_qs(query).items()}
+        userinfo, _, hostport = netloc.rpartition("@")
         user, _, password = userinfo.partition(":")
-        host, _, port = hostport.partition(":")
+        host, port = hostport, ""
+        if hostport.startswith("["):  # [IPv6]:port
+            host, _, port = hostport[1:].partition("]")
+            port = port.lstrip(":")
+        elif ":" in hostport:
+            host, _, port = hostport.rpartition(":")
+        if port and not port.isdigit():
+            raise SourceError(f"{redact(url)}: the port must be a number, got {port!r}.")
+        unknown = set(options) - {"option_file", "option_group", "unix_socket", "charset"}
+        if unknown:
+            raise SourceError(
+                f"{redact(url)}: unknown URL parameter(s) {', '.join(sorted(unknown))}; "
+                "expected option_file, option_group or unix_socket."
+            )
         return SourceURL(
             "mysql",
-            host=host or "127.0.0.1",
-            port=int(port) if port else 3306,
+            host=unquote(host) or None,
+            port=int(port) if port else None,
             user=unquote(user) or None,
-            password=unquote(password) if password else None,
-            database=unquote(parts.path.lstrip("/")) or None,
+            password=unquote(password) if sep and password else None,
+            database=unquote(database) or None,
             options=options,
         )
     raise SourceError(
-        f"{redact(url)}: unknown scheme {parts.scheme!r}; expected duckdb:///path or mysql://user@host:port/db."
+        f"{redact(url)}: unknown scheme {scheme!r}; expected duckdb:///path or mysql://user@host:port/db."
     )
+
+
+def fill_dbname(url: str, dbname: str | None, source_name: str) -> str:
+    """Put a wiki's database name into a per-wiki URL: `{dbname}` → 'enwiki'."""
+    if dbname is None:
+        if "{dbname}" in url:
+            raise SourceError(
+                f"source {source_name!r} ({redact(url)}) is per wiki (its URL has {{dbname}}): "
+                "only queries with per_wiki = true can read it."
+            )
+        return url
+    if not DBNAME.fullmatch(dbname):
+        raise SourceError(f"source {source_name!r}: {dbname!r} is not a wiki database name such as enwiki.")
+    return url.replace("{dbname}", dbname)
+
+
+def is_replica(source: SourceSettings) -> bool:
+    return source.name == "replica" or "{dbname}" in source.url
+
+
+# --- option files ------------------------------------------------------------------------
+
+
+def read_option_file(path: Path, groups: tuple[str, ...] = ("client",)) -> dict[str, str]:
+    """The options of `groups` (later groups win) in a MySQL option file, e.g. ~/.my.cnf.
+
+    Follows MySQL's rules: `#`/`;` comments, quoted values ('…' or "…"), `-` and `_` alike
+    in names, options without a value, `!include FILE` and `!includedir DIR`.
+    """
+    sections: dict[str, dict[str, str]] = {}
+    _read_options(path, sections, depth=0)
+    merged: dict[str, str] = {}
+    for group in groups:
+        merged.update(sections.get(group.lower(), {}))
+    return merged
+
+
+def _read_options(path: Path, sections: dict[str, dict[str, str]], depth: int) -> None:
+    if depth > 10:
+        return
+    group = None
+    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("!include "):
+            included = Path(os.path.expanduser(line.split(None, 1)[1].strip()))
+            if included.is_file():
+                _read_options(included, sections, depth + 1)
+            continue
+        if line.startswith("!includedir "):
+            folder = Path(os.path.expanduser(line.split(None, 1)[1].strip()))
+            for included in sorted(folder.glob("*.cnf")) if folder.is_dir() else []:
+                _read_options(included, sections, depth + 1)
+            continue
+        header = re.fullmatch(r"\[\s*([^\]]+?)\s*\]", line)
+        if header:
+            group = header.group(1).lower()
+            sections.setdefault(group, {})
+            continue
+        if group is None:
+            continue
+        key, sep, value = line.partition("=")
+        key = key.strip().lower().replace("_", "-")
+        value = value.strip() if sep else ""
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        else:
+            value = re.split(r"\s+#", value, maxsplit=1)[0].strip()
+        sections[group][key] = value
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Where to connect and as whom; `where` tells which option file or variable gave what."""
+
+    host: str
+    port: int
+    user: str | None
+    password: str | None = field(repr=False)
+    database: str | None
+    unix_socket: str | None = None
+    where: tuple[str, ...] = ()
+
+
+def resolve_credentials(source: SourceSettings, url: SourceURL, environ: dict | None = None) -> Credentials:
+    """Combine URL, option files and environment in the documented order (module docstring)."""
+    environ = os.environ if environ is None else environ
+    where: list[str] = []
+    user, password = url.user, url.password
+    if user or password:
+        where.append("URL")
+    file_options: dict[str, str] = {}
+
+    explicit = url.options.get("option_file") or source.option_file
+    group = url.options.get("option_group") or source.option_group or "client"
+    groups = ("client",) if group == "client" else ("client", group)
+    if explicit:
+        path = Path(os.path.expanduser(explicit))  # a relative path is relative to the working folder
+        if not path.is_file():
+            raise SourceError(f"source {source.name!r}: option file {path} does not exist.")
+        file_options = read_option_file(path, groups)
+        where.append(str(path))
+        user = user or file_options.get("user")
+        password = password if password is not None else file_options.get("password")
+
+    prefix = f"ALMANAC_MYSQL_{source.name.upper()}_"
+    for variable_user, variable_password in (
+        (prefix + "USER", prefix + "PASSWORD"),
+        ("ALMANAC_MYSQL_USER", "ALMANAC_MYSQL_PASSWORD"),
+    ):
+        if not user and environ.get(variable_user):
+            user = environ[variable_user]
+            where.append(variable_user)
+        if password is None and variable_password in environ:
+            password = environ[variable_password]
+            where.append(variable_password)
+
+    if not explicit and (user is None or password is None):
+        home = Path(os.path.expanduser("~"))
+        defaults = [home / ".my.cnf", home / "replica.my.cnf"]
+        if is_replica(source):
+            defaults.reverse()
+        for path in defaults:
+            if path.is_file():
+                options = read_option_file(path, groups)
+                if user is None and options.get("user"):
+                    user = options["user"]
+                if password is None and "password" in options:
+                    password = options["password"]
+                file_options = {**options, **file_options}
+                where.append(str(path))
+                break
+
+    port = url.port or file_options.get("port")
+    return Credentials(
+        host=url.host or file_options.get("host") or DEFAULT_HOST,
+        port=int(port) if port else DEFAULT_PORT,
+        user=user,
+        password=password,
+        database=url.database or file_options.get("database"),
+        unix_socket=url.options.get("unix_socket") or (file_options.get("socket") if not url.host else None),
+        where=tuple(where),
+    )
+
+
+# --- connections ---------------------------------------------------------------------------
 
 
 class Connection:
@@ -81,26 +313,42 @@ class Connection:
         self.description = description
 
     def execute(self, sql: str) -> tuple[list[str], list[tuple]]:
-        cursor = self.raw.cursor()
-        try:
-            cursor.execute(sql)
-            columns = [d[0] for d in cursor.description] if cursor.description else []
-            return columns, list(cursor.fetchall())
-        finally:
-            cursor.close()
+        """Run `sql` and return all of its rows."""
+        columns: list[str] = []
+        rows: list[tuple] = []
+        for names, batch in self.stream(sql):
+            columns = names
+            rows.extend(batch)
+        return columns, rows
 
     def stream(self, sql: str, batch: int = 10_000) -> Iterator[tuple[list[str], list[tuple]]]:
-        cursor = self.raw.cursor()
+        """Run `sql` and yield (columns, rows) in batches of at most `batch` rows; at least one
+        batch (maybe empty), so the column names are known even without rows."""
+        cursor = self._cursor()
         try:
             cursor.execute(sql)
             columns = [d[0] for d in cursor.description] if cursor.description else []
-            while rows := cursor.fetchmany(batch):
+            first = True
+            while (rows := cursor.fetchmany(batch)) or first:
+                first = False
                 yield columns, list(rows)
+                if not rows:
+                    break
         finally:
-            cursor.close()
+            _close_quietly(cursor)
+
+    def _cursor(self):
+        return self.raw.cursor()
+
+    def reconnect(self) -> None:
+        """Open a fresh session after a lost connection (the DuckDB file needs none)."""
+
+    def replica_lag(self) -> int | None:
+        """Seconds the source lags behind its primary, when it says (`heartbeat_p.heartbeat`)."""
+        return None
 
     def close(self) -> None:
-        self.raw.close()
+        _close_quietly(self.raw)
 
     def __enter__(self):
         return self
@@ -114,7 +362,83 @@ class DuckDBConnection(Connection):
 
 
 class MySQLConnection(Connection):
+    """A MySQL/MariaDB session through pymysql or mysqlclient, re-openable after a lost connection."""
+
     dialect = "mysql"
+
+    def __init__(self, name: str, description: str, connect: Callable[[], Any], statement_timeout: float, secret=None):
+        self.connect = connect
+        self.statement_timeout = statement_timeout
+        self.secret = secret
+        self.server_version = ""
+        super().__init__(name, None, description)
+        self.raw = connect()
+        self._prepare_session()
+
+    @property
+    def driver(self):
+        return mysql_driver()
+
+    @property
+    def is_mariadb(self) -> bool:
+        return "mariadb" in self.server_version.lower()
+
+    def _cursor(self):
+        # Unbuffered: rows stream from the server as they are read, so memory stays flat.
+        return self.raw.cursor(self.driver.cursors.SSCursor)
+
+    def connection_id(self) -> int:
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute("SELECT CONNECTION_ID()")
+            return int(cursor.fetchone()[0])
+        finally:
+            _close_quietly(cursor)
+
+    def reconnect(self) -> None:
+        _close_quietly(self.raw)
+        self.raw = self.connect()
+        self._prepare_session()
+
+    def _prepare_session(self) -> None:
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute("SET time_zone = '+00:00'")
+            cursor.execute("SET NAMES utf8mb4")
+            cursor.execute("SELECT VERSION()")
+            self.server_version = str(cursor.fetchone()[0])
+            if self.is_mariadb:
+                limit = f"SET SESSION max_statement_time = {float(self.statement_timeout)}"
+            else:
+                limit = f"SET SESSION max_execution_time = {int(self.statement_timeout * 1000)}"
+            cursor.execute(limit)
+            for setting in ("max_heap_table_size", "tmp_table_size"):
+                try:
+                    cursor.execute(f"SET SESSION {setting} = {TEMP_TABLE_BYTES}")
+                except self.driver.Error:  # a server may refuse; the default is slower, not wrong
+                    pass
+        finally:
+            _close_quietly(cursor)
+
+    def replica_lag(self) -> int | None:
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute("SELECT MAX(lag) FROM heartbeat_p.heartbeat")
+            row = cursor.fetchone()
+        except self.driver.Error:  # no heartbeat database: not a replica, or not allowed to see it
+            return None
+        finally:
+            _close_quietly(cursor)
+        if not row or row[0] is None:
+            return None
+        return int(round(float(row[0])))
+
+
+def _close_quietly(thing) -> None:
+    try:
+        thing.close()
+    except Exception:  # closing a dead connection or cursor raises in both drivers; nothing to do
+        pass
 
 
 def open_source(
@@ -122,11 +446,14 @@ def open_source(
     root: Path,
     *,
     dbname: str | None = None,
-    statement_timeout: int = 600,
+    statement_timeout: float = 600,
     read_only: bool = True,
 ) -> Connection:
-    """Open `source` (for one wiki when `dbname` is given) ready to run queries."""
-    url_text = source.url.replace("{dbname}", dbname) if dbname else source.url
+    """Open `source` (for one wiki when `dbname` is given) ready to run queries.
+
+    Raises SourceError with one line naming the source, its host and the server's error.
+    """
+    url_text = fill_dbname(source.url, dbname, source.name)
     url = parse_url(url_text, root)
     if url.scheme == "duckdb":
         return _open_duckdb(source.name, url, dbname, read_only)
@@ -141,75 +468,114 @@ def _open_duckdb(name: str, url: SourceURL, dbname: str | None, read_only: bool)
             f"source {name!r}: no DuckDB file at {url.path}. Run `python build.py demo` to create "
             "the demo databases, or point the source at a real database."
         )
-    raw = duckdb.connect(str(url.path), read_only=read_only)
+    try:
+        raw = duckdb.connect(str(url.path), read_only=read_only)
+    except duckdb.Error as error:
+        raise SourceError(f"source {name!r} (duckdb:///{url.path}): cannot open: {error}") from None
     raw.execute("SET TimeZone = 'UTC'")
     if dbname and "{dbname}" not in str(url.path):
-        raw.execute(f'SET schema = "{dbname}_p"')
+        try:
+            raw.execute(f'SET schema = "{dbname}_p"')
+        except duckdb.Error:
+            raw.close()
+            raise SourceError(
+                f"source {name!r} (duckdb:///{url.path}): no schema {dbname}_p for wiki {dbname}."
+            ) from None
     return DuckDBConnection(name, raw, f"duckdb:///{url.path}")
 
 
 def mysql_driver():
-    """mysqlclient (MySQLdb) when installed, else pymysql: same DB-API, 3–4× faster reads."""
-    try:
-        import MySQLdb
+    """mysqlclient (MySQLdb) when installed, else pymysql: same DB-API, 3–4× faster reads.
 
-        return MySQLdb
-    except ImportError:
-        import pymysql
+    Set ALMANAC_MYSQL_DRIVER=pymysql to use pymysql even when mysqlclient is installed.
+    """
+    if os.environ.get("ALMANAC_MYSQL_DRIVER", "").lower() != "pymysql":
+        try:
+            import MySQLdb
+            import MySQLdb.cursors
 
-        return pymysql
+            return MySQLdb
+        except ImportError:
+            pass
+    import pymysql
+    import pymysql.cursors
+
+    return pymysql
 
 
-def _open_mysql(source: SourceSettings, url: SourceURL, statement_timeout: int) -> Connection:
+def driver_arguments(driver, credentials: Credentials, statement_timeout: float) -> dict[str, Any]:
+    """connect() keyword arguments for `driver` (pymysql and MySQLdb name some differently)."""
+    arguments: dict[str, Any] = {
+        "host": credentials.host,
+        "port": credentials.port,
+        "charset": "utf8mb4",
+        "connect_timeout": 20,
+        # A statement that runs past its time limit is stopped by the server; this only
+        # catches a network that hangs.
+        "read_timeout": int(statement_timeout) + 120,
+        "write_timeout": 120,
+        "autocommit": True,
+    }
+    pymysql_names = driver.__name__ == "pymysql"
+    if credentials.unix_socket:
+        arguments["unix_socket"] = credentials.unix_socket
+    if credentials.user:
+        arguments["user"] = credentials.user
+    if credentials.password is not None:
+        arguments["password" if pymysql_names else "passwd"] = credentials.password
+    if credentials.database:
+        arguments["database" if pymysql_names else "db"] = credentials.database
+    return arguments
+
+
+def _open_mysql(source: SourceSettings, url: SourceURL, statement_timeout: float) -> Connection:
+    credentials = resolve_credentials(source, url)
     driver = mysql_driver()
-    arguments: dict[str, Any] = {"host": url.host, "port": url.port, "charset": "utf8mb4"}
-    option_file = url.options.get("option_file") or source.option_file
-    if option_file:
-        path = Path(os.path.expanduser(option_file))
-        if not path.exists():
-            raise SourceError(f"source {source.name!r}: option file {path} does not exist.")
-        arguments["read_default_file"] = str(path)
-        arguments["read_default_group"] = url.options.get("option_group", source.option_group)
-    user = url.user or os.environ.get("ALMANAC_MYSQL_USER")
-    password = url.password or os.environ.get("ALMANAC_MYSQL_PASSWORD")
-    if user:
-        arguments["user"] = user
-    if password:
-        arguments["password"] = password
-    if url.database:
-        arguments["database" if driver.__name__ == "pymysql" else "db"] = url.database
-    described = f"mysql://{url.user or '…'}@{url.host}:{url.port}/{url.database or ''}"
+    arguments = driver_arguments(driver, credentials, statement_timeout)
+    described = f"mysql://{credentials.user or ''}@{credentials.host}:{credentials.port}/{credentials.database or ''}"
     try:
-        raw = driver.connect(**arguments)
-    except Exception as error:  # the driver's own error classes differ; both carry (code, message)
-        raise SourceError(f"source {source.name!r} ({described}): cannot connect: {_server_message(error)}") from None
-    connection = MySQLConnection(source.name, raw, described)
-    _prepare_session(connection, statement_timeout)
-    return connection
+        return MySQLConnection(
+            source.name,
+            described,
+            lambda: driver.connect(**arguments),
+            statement_timeout,
+            secret=credentials.password,
+        )
+    except driver.Error as error:  # both drivers' errors carry (code, message)
+        message = f"source {source.name!r} ({described}): cannot connect: {server_message(error)}"
+        raise SourceError(scrub(message, credentials.password)) from None
 
 
-def _server_message(error: Exception) -> str:
+def server_message(error: BaseException) -> str:
+    """The driver's error as '(code) message', e.g. "(1045) Access denied for user …"."""
     args = getattr(error, "args", ())
-    if len(args) >= 2:
+    if len(args) >= 2 and isinstance(args[0], int):
         return f"({args[0]}) {args[1]}"
-    return str(error)
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
-def _prepare_session(connection: MySQLConnection, statement_timeout: int) -> None:
-    cursor = connection.raw.cursor()
-    try:
-        cursor.execute("SET time_zone = '+00:00'")
-        cursor.execute("SET NAMES utf8mb4")
-        cursor.execute("SELECT VERSION()")
-        version = str(cursor.fetchone()[0])
-        if "mariadb" in version.lower():
-            cursor.execute(f"SET SESSION max_statement_time = {float(statement_timeout)}")
-        else:
-            cursor.execute(f"SET SESSION max_execution_time = {int(statement_timeout * 1000)}")
-        for setting in ("tmp_table_size", "max_heap_table_size"):
-            try:
-                cursor.execute(f"SET SESSION {setting} = 1073741824")
-            except Exception:  # read-only replicas may refuse; the default is slower, not wrong
-                pass
-    finally:
-        cursor.close()
+def error_code(error: BaseException) -> int | None:
+    args = getattr(error, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+def classify_error(error: BaseException) -> str:
+    """'timeout' (a statement time limit: make the statement smaller), 'transient' (retry after a
+    pause, reconnecting) or 'permanent' (fail the dataset)."""
+    code = error_code(error)
+    if code in TIMEOUT_ERRORS:
+        return "timeout"
+    if code in TRANSIENT_ERRORS:
+        return "transient"
+    if type(error).__name__ == "InterfaceError":  # pymysql, on a connection that was closed under it
+        return "transient"
+    if isinstance(error, ConnectionError | TimeoutError):
+        return "transient"
+    return "permanent"
+
+
+def scrub(message: str, secret: str | None) -> str:
+    """`message` with `secret` replaced by ***, in case a driver ever echoes it."""
+    if secret and len(secret) >= 3:
+        return message.replace(secret, "***")
+    return message
