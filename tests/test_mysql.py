@@ -1,0 +1,519 @@
+"""Against a real MariaDB server (127.0.0.1:3306, root, empty password): sources, chunking, retries,
+time limits, per-wiki runs and every query on the real DDL.
+
+Without a server these tests skip with the reason; with CI=true a missing server fails them.
+Each test works in throwaway databases `almanac_t_<random>`, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import secrets
+import threading
+import time
+from pathlib import Path
+
+import pymysql
+import pytest
+
+from build.config import SourceSettings, load_settings
+from build.extract import ExtractError, Progress, RetryPolicy, run, run_per_wiki, run_query, summarize_wikis
+from build.queries import discover, parse_query
+from build.sources import MySQLConnection, SourceError, mysql_driver, open_source
+
+pytestmark = pytest.mark.mariadb
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}  # as tests/conftest.py
+FAST = RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2, min_chunk=1)
+AS_OF = dt.date(2026, 11, 1)
+
+
+# --- server fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def mariadb(mariadb_server) -> dict:
+    """The server's connection arguments (tests/conftest.py: skips without a server, fails under CI=true)."""
+    return mariadb_server
+
+
+def admin(database: str | None = None) -> pymysql.Connection:
+    return pymysql.connect(autocommit=True, charset="utf8mb4", database=database, **SERVER)
+
+
+def execute(database: str | None, *statements: str, args=None) -> None:
+    connection = admin(database)
+    try:
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement, args)
+    finally:
+        connection.close()
+
+
+def load_ddl(database: str, path: Path) -> None:
+    """Load a DDL file statement by statement through the DB-API (comments dropped)."""
+    text = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("--"))
+    statements = [s.strip() for s in text.split(";") if s.strip()]
+    execute(database, *statements)
+
+
+@pytest.fixture
+def make_database(mariadb):
+    """A factory of throwaway databases; every one is dropped after the test."""
+    created = []
+
+    def make(suffix: str = "") -> str:
+        name = f"almanac_t_{secrets.token_hex(4)}{suffix}"
+        execute(None, f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        created.append(name)
+        return name
+
+    yield make
+    for name in created:
+        execute(None, f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@pytest.fixture
+def database(make_database) -> str:
+    return make_database()
+
+
+def has_mysqlclient() -> bool:
+    try:
+        import MySQLdb  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.fixture(params=["pymysql", "mysqlclient"])
+def driver(request, monkeypatch) -> str:
+    """Run a test through each driver (mysqlclient only when installed)."""
+    if request.param == "mysqlclient" and not has_mysqlclient():
+        pytest.skip("mysqlclient is not installed (pip install mysqlclient; needs libmariadb-dev, pkg-config)")
+    monkeypatch.setenv("ALMANAC_MYSQL_DRIVER", request.param)
+    assert mysql_driver().__name__ == ("pymysql" if request.param == "pymysql" else "MySQLdb")
+    return request.param
+
+
+def write_query(folder: Path, name: str, header: str, sql: str):
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.sql"
+    path.write_text(f"/*\n{header.strip()}\n*/\n{sql.strip()}\n", encoding="utf-8")
+    return parse_query(path)
+
+
+def settings_for(tmp_path: Path, sources: dict[str, str], toml: str = ""):
+    site = tmp_path / "site.toml"
+    site.write_text(toml, encoding="utf-8")
+    return load_settings(site, as_of=AS_OF, sources=sources)
+
+
+def url(database: str, user: str = "root") -> str:
+    return f"mysql://{user}@127.0.0.1:3306/{database}"
+
+
+ROWS_HEADER = """
+title = "Rows"
+description = "Test rows."
+sort = ["id"]
+{extra}
+[columns]
+id = {{ type = "integer", description = "Id." }}
+name = {{ type = "string", description = "Name (binary)." }}
+amount = {{ type = "number", description = "Amount (decimal)." }}
+day = {{ type = "date", description = "Day." }}
+"""
+
+
+def rows_query(folder: Path, name: str, extra: str = "", where: str = "") -> object:
+    return write_query(
+        folder,
+        name,
+        ROWS_HEADER.format(extra=extra),
+        f"SELECT id, name, amount, day FROM items {where}",
+    )
+
+
+def fill_items(database: str, count: int) -> None:
+    execute(
+        database,
+        "CREATE TABLE items (id INT PRIMARY KEY, name VARBINARY(64) NOT NULL, amount DECIMAL(12,3), day DATETIME)",
+    )
+    values = [
+        (i, f"Zoë-{i}".encode(), f"{i * 1.5:.3f}" if i % 7 else None, dt.datetime(2025, 1, 1) + dt.timedelta(hours=i))
+        for i in range(1, count + 1)
+    ]
+    connection = admin(database)
+    try:
+        with connection.cursor() as cursor:
+            cursor.executemany("INSERT INTO items VALUES (%s, %s, %s, %s)", values)
+    finally:
+        connection.close()
+
+
+def open_test_source(database: str, *, timeout: float = 600) -> MySQLConnection:
+    return open_source(SourceSettings("dashboard", url(database)), ROOT, statement_timeout=timeout)
+
+
+# --- credentials ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mysql_user(mariadb, database):
+    """A user with a password (quotes and a '#' in it), allowed to read `database`."""
+    user = f"almanac_u_{secrets.token_hex(3)}"
+    password = f"p #w'{secrets.token_hex(6)}"
+    execute(None, f"CREATE USER '{user}'@'%%' IDENTIFIED BY %s", args=(password,))
+    execute(None, f"GRANT SELECT ON `{database}`.* TO '{user}'@'%'")
+    yield user, password
+    execute(None, f"DROP USER IF EXISTS '{user}'@'%'")
+
+
+def write_option_file(path: Path, user: str, password: str, group: str = "client") -> Path:
+    path.write_text(f'# test credentials\n[{group}]\nuser = {user}\npassword = "{password}"\n', encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def current_user(connection) -> str:
+    columns, rows = connection.execute("SELECT CURRENT_USER()")
+    return rows[0][0].split("@")[0]
+
+
+def test_option_file_credentials(driver, database, mysql_user, tmp_path, monkeypatch):
+    user, password = mysql_user
+    monkeypatch.delenv("ALMANAC_MYSQL_USER", raising=False)
+    monkeypatch.delenv("ALMANAC_MYSQL_PASSWORD", raising=False)
+    option_file = write_option_file(tmp_path / "almanac.my.cnf", user, password)
+
+    # A path from site.toml ([sources.NAME] option_file), no user in the URL.
+    source = SourceSettings("dashboard", f"mysql://127.0.0.1:3306/{database}", option_file=str(option_file))
+    with open_source(source, ROOT) as connection:
+        assert current_user(connection) == user
+
+    # ?option_file= in the URL, with a group of its own.
+    write_option_file(tmp_path / "grouped.cnf", user, password, group="almanac")
+    source = SourceSettings(
+        "dashboard", f"mysql://127.0.0.1/{database}?option_file={tmp_path}/grouped.cnf&option_group=almanac"
+    )
+    with open_source(source, ROOT) as connection:
+        assert current_user(connection) == user
+
+    # Toolforge's ~/replica.my.cnf, found by itself for a replica source.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write_option_file(tmp_path / "replica.my.cnf", user, password)
+    source = SourceSettings("replica", f"mysql://127.0.0.1:3306/{database}")
+    with open_source(source, ROOT) as connection:
+        assert current_user(connection) == user
+
+
+def test_environment_credentials(driver, database, mysql_user, monkeypatch):
+    user, password = mysql_user
+    monkeypatch.setenv("ALMANAC_MYSQL_DASHBOARD_USER", user)
+    monkeypatch.setenv("ALMANAC_MYSQL_DASHBOARD_PASSWORD", password)
+    with open_source(SourceSettings("dashboard", f"mysql://127.0.0.1/{database}"), ROOT) as connection:
+        assert current_user(connection) == user
+
+
+def test_wrong_password_is_one_clear_line_without_the_password(driver, database, mysql_user, tmp_path, caplog):
+    user, _ = mysql_user
+    wrong = f"Wr0ng-{secrets.token_hex(8)}"
+    source = SourceSettings("dashboard", f"mysql://{user}:{wrong}@127.0.0.1:3306/{database}")
+    with pytest.raises(SourceError) as caught:
+        open_source(source, ROOT)
+    message = str(caught.value)
+    print(message)
+    assert "\n" not in message
+    assert wrong not in message
+    assert "'dashboard'" in message and "127.0.0.1" in message and "(1045)" in message
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+    # Through the extraction: the failure and every log line name the source, never the password.
+    query = rows_query(tmp_path / "queries", "rows")
+    settings = settings_for(tmp_path, {"dashboard": source.url})
+    with caplog.at_level(logging.INFO, logger="almanac"):
+        result = run([query], settings)
+    assert "rows" in result.failures and wrong not in result.failures["rows"]
+    assert result.sources["dashboard"]["status"] == "down"
+    assert wrong not in str(result.sources) and ":***@" in result.sources["dashboard"]["url"]
+    assert all(wrong not in record.getMessage() for record in caplog.records)
+
+
+# --- session --------------------------------------------------------------------------------------
+
+
+def test_session_options(driver, database):
+    with open_test_source(database, timeout=7) as connection:
+        columns, rows = connection.execute(
+            "SELECT @@session.time_zone, @@character_set_connection, @@max_statement_time, @@tmp_table_size"
+        )
+    assert rows[0][0] == "+00:00"
+    assert rows[0][1] == "utf8mb4"
+    assert float(rows[0][2]) == 7.0
+    assert int(rows[0][3]) == 1 << 30
+
+
+# --- chunked extraction, retries, time limits --------------------------------------------------------
+
+
+def test_chunked_extraction_equals_one_query(driver, database, tmp_path):
+    fill_items(database, 2_500)
+    plain = rows_query(tmp_path / "q", "plain")
+    chunked = rows_query(tmp_path / "q", "chunked", extra='chunk_key = "id"\nchunk_size = 300')
+    with open_test_source(database) as connection:
+        expected = plain.empty_dataset().with_frame(run_query(plain, connection, {}))
+        progress = Progress("chunked")
+        frame = run_query(chunked, connection, {}, progress=progress)
+    got = chunked.empty_dataset().with_frame(frame)
+    assert len(frame) == 2_500
+    assert progress.chunks == 9 and progress.total == 2_500  # 8 full chunks of 300 and one of 100
+    assert got.records() == expected.records()
+    assert got.records()[0] == {"id": 1, "name": "Zoë-1", "amount": 1.5, "day": "2025-01-01"}
+    assert got.records()[6]["amount"] is None
+
+
+def test_chunked_extraction_of_an_exact_multiple_and_of_nothing(driver, database, tmp_path):
+    fill_items(database, 600)
+    chunked = rows_query(tmp_path / "q", "chunked", extra='chunk_key = "id"\nchunk_size = 300')
+    nothing = rows_query(tmp_path / "q", "nothing", extra='chunk_key = "id"\nchunk_size = 300', where="WHERE id < 0")
+    with open_test_source(database) as connection:
+        progress = Progress("chunked")
+        assert len(run_query(chunked, connection, {}, progress=progress)) == 600
+        assert progress.chunks == 3  # 300, 300, then an empty chunk ends it
+        empty = run_query(nothing, connection, {})
+    assert len(empty) == 0 and list(empty.columns) == ["id", "name", "amount", "day"]
+
+
+def kill_later(connection_id: int, after: float) -> threading.Thread:
+    def kill():
+        time.sleep(after)
+        execute(None, f"KILL {connection_id}")
+
+    thread = threading.Thread(target=kill, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "plain"])
+def test_killed_connection_is_retried(driver, database, tmp_path, caplog, chunked):
+    fill_items(database, 400)
+    extra = 'chunk_key = "id"\nchunk_size = 50' if chunked else ""
+    # SLEEP per row makes the extract last about 1.6 s, so the KILL lands mid-extract.
+    query = rows_query(tmp_path / "q", "slow", extra=extra, where="WHERE SLEEP(0.004) = 0")
+    with open_test_source(database) as connection:
+        first_id = connection.connection_id()
+        killer = kill_later(first_id, 0.5)
+        with caplog.at_level(logging.WARNING, logger="almanac"):
+            frame = run_query(query, connection, {}, retry=FAST)
+        killer.join()
+        assert connection.connection_id() != first_id  # it reconnected
+    assert sorted(frame["id"].tolist()) == list(range(1, 401))
+    warnings = [r.getMessage() for r in caplog.records if "retry 1 of 3" in r.getMessage()]
+    assert warnings, [r.getMessage() for r in caplog.records]
+    assert "queries/slow.sql" in warnings[0] and ("2013" in warnings[0] or "1927" in warnings[0])
+
+
+def test_statement_time_limit_is_met_with_smaller_chunks(driver, database, tmp_path, caplog):
+    fill_items(database, 40)
+    # 0.04 s of SLEEP per row: a chunk of 32 rows needs 1.28 s and passes the 1 s limit; 16 rows need 0.64 s.
+    query = rows_query(
+        tmp_path / "q", "sleepy", extra='chunk_key = "id"\nchunk_size = 32', where="WHERE SLEEP(0.04) = 0"
+    )
+    with open_test_source(database, timeout=1) as connection:
+        progress = Progress("sleepy")
+        with caplog.at_level(logging.WARNING, logger="almanac"):
+            frame = run_query(query, connection, {}, retry=FAST, progress=progress)
+    assert frame["id"].tolist() == list(range(1, 41))
+    assert progress.chunks == 3  # 16 + 16 + 8, after the chunk of 32 was refused
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("max_statement_time" in m and "chunks of 16 rows" in m for m in messages), messages
+
+
+def test_statement_time_limit_without_chunks_fails_with_a_clear_message(driver, database, tmp_path):
+    fill_items(database, 40)
+    plain = rows_query(tmp_path / "q", "sleepy", where="WHERE SLEEP(0.04) = 0")
+    tiny = RetryPolicy(attempts=1, base_delay=0.01, min_chunk=32)
+    chunked = rows_query(tmp_path / "q", "big", extra='chunk_key = "id"\nchunk_size = 32', where="WHERE SLEEP(0.04)=0")
+    with open_test_source(database, timeout=1) as connection:
+        with pytest.raises(ExtractError) as caught:
+            run_query(plain, connection, {}, retry=FAST)
+        message = str(caught.value)
+        assert message.startswith("queries/sleepy.sql on source 'dashboard': server error (1969)")
+        assert "chunk_key" in message and "\n" not in message
+        with pytest.raises(ExtractError, match=r"queries/big.sql .*\(1969\).*chunks of 32 rows"):
+            run_query(chunked, connection, {}, retry=tiny)
+
+
+def test_permanent_error_names_query_source_and_server_error(driver, database, tmp_path):
+    query = write_query(
+        tmp_path / "q",
+        "broken",
+        'title = "B"\ndescription = "B."\nsort = ["x"]\n[columns]\nx = { type = "integer", description = "X." }',
+        "SELECT x FROM no_such_table",
+    )
+    settings = settings_for(tmp_path, {"dashboard": url(database)})
+    result = run([query], settings, retry=FAST)
+    assert result.failures["broken"].startswith("queries/broken.sql on source 'dashboard': server error (1146)")
+    assert "no_such_table" in result.failures["broken"]
+    assert result.sources["dashboard"] == {
+        "status": "ok",
+        "lag_seconds": None,
+        "error": None,
+        "url": url(database),
+    }
+
+
+# --- replica lag and per-wiki runs -------------------------------------------------------------------
+
+
+PER_WIKI_HEADER = """
+title = "Edits per user"
+description = "Edits of the given users per wiki."
+source = "replica"
+per_wiki = true
+sort = ["wiki", "username"]
+
+[columns]
+wiki = { type = "string", description = "Wiki database name." }
+username = { type = "string", description = "User name." }
+edits = { type = "integer", description = "Edits." }
+first_edit = { type = "string", description = "First edit, YYYYMMDDHHMMSS." }
+"""
+
+PER_WIKI_SQL = """
+SELECT :dbname AS wiki, a.actor_name AS username, COUNT(*) AS edits, MIN(r.rev_timestamp) AS first_edit
+FROM revision_userindex AS r
+JOIN actor AS a ON a.actor_id = r.rev_actor
+WHERE a.actor_name IN :usernames
+  AND r.rev_timestamp < :as_of_timestamp
+GROUP BY a.actor_name
+"""
+
+
+@pytest.fixture
+def wikis(mariadb):
+    """Two wiki databases <prefix>enwiki_p and <prefix>dewiki_p with binary actor names."""
+    prefix = f"almanac_t_{secrets.token_hex(3)}_"
+    made = []
+
+    def build(dbname: str, edits: dict[str, list[str]]) -> None:
+        database = f"{prefix}{dbname}_p"
+        execute(None, f"CREATE DATABASE `{database}`")
+        made.append(database)
+        load_ddl(database, ROOT / "schema" / "replica.sql")
+        connection = admin(database)
+        try:
+            with connection.cursor() as cursor:
+                for actor_id, (name, timestamps) in enumerate(sorted(edits.items()), start=1):
+                    cursor.execute("INSERT INTO actor VALUES (%s, %s, %s)", (actor_id, actor_id, name.encode()))
+                    for timestamp in timestamps:
+                        cursor.execute(
+                            "INSERT INTO revision (rev_page, rev_comment_id, rev_actor, rev_timestamp) "
+                            "VALUES (1, 1, %s, %s)",
+                            (actor_id, timestamp.encode()),
+                        )
+        finally:
+            connection.close()
+
+    build("enwiki", {"Zoë": ["20250102030405", "20250101000000"], "zoe": ["20250105000000"], "Ålice": []})
+    build("dewiki", {"Zoë": ["20250301000000"], "Bob": ["20261231000000"]})
+    yield prefix
+    for database in made:
+        execute(None, f"DROP DATABASE IF EXISTS `{database}`")
+
+
+def test_per_wiki_runs_with_byte_string_names(driver, wikis, tmp_path):
+    query = write_query(tmp_path / "q", "wiki_edits", PER_WIKI_HEADER, PER_WIKI_SQL)
+    settings = settings_for(tmp_path, {"replica": f"mysql://root@127.0.0.1:3306/{wikis}{{dbname}}_p"})
+    targets = {"enwiki": ["Zoë", "zoe", "Ålice", "Nobody"], "dewiki": ["Zoë", "Bob"]}
+    dataset, error, lags = run_per_wiki(
+        query, settings, targets, batch_size=1, extra_parameters={"as_of_timestamp": "20261101000000"}
+    )
+    assert error is None
+    assert dataset.records() == [
+        {"wiki": "dewiki", "username": "Zoë", "edits": 1, "first_edit": "20250301000000"},
+        {"wiki": "enwiki", "username": "Zoë", "edits": 2, "first_edit": "20250101000000"},
+        {"wiki": "enwiki", "username": "zoe", "edits": 1, "first_edit": "20250105000000"},
+    ]
+    assert sorted(lags) == ["dewiki", "enwiki"]
+    assert lags["enwiki"]["status"] == "ok" and lags["enwiki"]["url"].endswith(f"/{wikis}enwiki_p")
+    summary = summarize_wikis(settings.sources["replica"], lags)
+    assert summary["status"] == "ok" and set(summary["wikis"]) == {"dewiki", "enwiki"}
+
+
+def test_per_wiki_missing_wiki_fails_the_dataset(driver, wikis, tmp_path):
+    query = write_query(tmp_path / "q", "wiki_edits", PER_WIKI_HEADER, PER_WIKI_SQL)
+    settings = settings_for(tmp_path, {"replica": f"mysql://root@127.0.0.1:3306/{wikis}{{dbname}}_p"})
+    dataset, error, lags = run_per_wiki(
+        query, settings, {"enwiki": ["Zoë"], "frwiki": ["Zoë"]}, extra_parameters={"as_of_timestamp": "2"}
+    )
+    assert dataset is None
+    assert "frwiki" in error and "(1049)" in error and "\n" not in error
+    assert lags["frwiki"]["status"] == "down" and lags["enwiki"]["status"] == "ok"
+
+
+def test_replica_lag_from_heartbeat(driver, database, tmp_path):
+    connection = admin()
+    with connection.cursor() as cursor:
+        existed = cursor.execute("SHOW DATABASES LIKE 'heartbeat_p'")
+    connection.close()
+    if existed:
+        pytest.skip("this server already has a heartbeat_p database; not touching it")
+    execute(
+        None,
+        "CREATE DATABASE heartbeat_p",
+        "CREATE TABLE heartbeat_p.heartbeat (shard VARCHAR(8), last_updated VARCHAR(26), lag DECIMAL(16,4))",
+        "INSERT INTO heartbeat_p.heartbeat VALUES ('s1', '2026-11-01T00:00:00', 2.4), ('s2', '2026-11-01', 7.6)",
+    )
+    try:
+        query = rows_query(tmp_path / "q", "rows")
+        fill_items(database, 3)
+        settings = settings_for(tmp_path, {"dashboard": url(database), "replica": url(database)})
+        replica_query = dataclasses.replace(rows_query(tmp_path / "r", "replica_rows"), source="replica")
+        result = run([query, replica_query], settings, retry=FAST)
+        assert not result.failures
+        assert result.sources["replica"]["lag_seconds"] == 8
+        assert result.sources["dashboard"]["lag_seconds"] is None  # not a replica: not asked
+    finally:
+        execute(None, "DROP DATABASE IF EXISTS heartbeat_p")
+    with open_source(SourceSettings("replica", url(database)), ROOT) as connection:
+        assert connection.replica_lag() is None  # no heartbeat database: no lag, no error
+
+
+# --- every query on the real DDL ----------------------------------------------------------------------
+
+
+def test_every_query_runs_on_the_empty_real_schema(driver, make_database, mariadb, tmp_path):
+    queries = discover(ROOT / "queries")
+    if not queries:
+        pytest.skip("queries/ holds no query yet")
+    dashboard = make_database()
+    load_ddl(dashboard, ROOT / "schema" / "dashboard.sql")
+    prefix = f"almanac_t_{secrets.token_hex(3)}_"
+    replica = f"{prefix}enwiki_p"
+    execute(None, f"CREATE DATABASE `{replica}`")
+    try:
+        load_ddl(replica, ROOT / "schema" / "replica.sql")
+        settings = settings_for(
+            tmp_path,
+            {"dashboard": url(dashboard), "replica": f"mysql://root@127.0.0.1:3306/{prefix}{{dbname}}_p"},
+        )
+        ran = []
+        for query in queries:
+            if query.per_wiki:
+                dataset, error, _ = run_per_wiki(query, settings, {"enwiki": ["Nobody", "Zoë"]}, retry=FAST)
+                assert error is None, error
+                assert len(dataset.frame) == 0
+            else:
+                result = run([query], settings, retry=FAST)
+                assert not result.failures, result.failures
+                assert query.name in result.datasets
+            ran.append(query.name)
+        print("ran on the empty real schema:", ", ".join(ran))
+    finally:
+        execute(None, f"DROP DATABASE IF EXISTS `{replica}`")
