@@ -1,0 +1,88 @@
+/* Almanac site script: draws charts with vegaEmbed (from assets/vega.js) and makes tables sortable.
+   Everything here is progressive enhancement: without it, pages show static SVG charts (or a note)
+   and plain tables. */
+(function () {
+  "use strict";
+
+  function drawCharts() {
+    if (typeof window.vegaEmbed !== "function") return;
+    document.querySelectorAll("figure.chart").forEach(function (figure) {
+      var specNode = figure.querySelector("script.chart-spec");
+      var view = figure.querySelector(".chart-view");
+      if (!specNode || !view) return;
+      var spec;
+      try {
+        spec = JSON.parse(specNode.textContent);
+      } catch (error) {
+        console.error("Chart " + view.dataset.chart + ": its spec is not valid JSON: " + error);
+        return;
+      }
+      var target = document.createElement("div");
+      target.className = "chart-vega";
+      view.appendChild(target);
+      window.vegaEmbed(target, spec, { actions: false, renderer: "svg", mode: "vega-lite" })
+        .then(function () {
+          view.querySelectorAll(".chart-fallback, .chart-nojs").forEach(function (node) { node.remove(); });
+          view.classList.add("is-live");
+        })
+        .catch(function (error) {
+          target.remove();
+          console.error("Chart " + view.dataset.chart + " could not be drawn: " + error);
+        });
+    });
+  }
+
+  function sortValue(cell) {
+    if (!cell) return null;
+    var raw = cell.getAttribute("data-sort");
+    if (raw !== null) return raw === "" ? null : Number(raw);
+    if (cell.classList.contains("note")) return null;
+    return cell.textContent.trim().toLowerCase();
+  }
+
+  function compare(a, b) {
+    if (a === null && b === null) return 0;
+    if (a === null) return 1;   // missing values last, whatever the direction
+    if (b === null) return -1;
+    if (typeof a === "number" && typeof b === "number") return a - b;
+    return String(a).localeCompare(String(b), undefined, { numeric: true });
+  }
+
+  function makeSortable(table) {
+    var headers = table.tHead ? table.tHead.rows[0].cells : [];
+    Array.prototype.forEach.call(headers, function (th, index) {
+      var button = document.createElement("button");
+      button.type = "button";
+      while (th.firstChild) button.appendChild(th.firstChild);
+      th.appendChild(button);
+      button.addEventListener("click", function () {
+        var descending = th.getAttribute("aria-sort") === "ascending";
+        Array.prototype.forEach.call(headers, function (other) { other.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", descending ? "descending" : "ascending");
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows).map(function (row, position) {
+          return { row: row, key: sortValue(row.cells[index]), position: position };
+        });
+        rows.sort(function (x, y) {
+          if (x.key === null || y.key === null) return compare(x.key, y.key) || x.position - y.position;
+          var order = compare(x.key, y.key);
+          return (descending ? -order : order) || x.position - y.position;
+        });
+        var fragment = document.createDocumentFragment();
+        rows.forEach(function (item) { fragment.appendChild(item.row); });
+        body.appendChild(fragment);
+      });
+    });
+  }
+
+  function start() {
+    document.querySelectorAll("table.sortable").forEach(makeSortable);
+    drawCharts();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
