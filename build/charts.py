@@ -336,6 +336,10 @@ def _bars_by_year(name: str, title: str, colour: str):
     return build
 
 
+# Heights of charts with a discrete y axis are fixed in pixels from the data (options), not given as
+# a step: with width "container", a step height makes Vega-Lite warn 'Dropping "fit-y"'.
+
+
 def _heatmap(data, options):
     """Program retention: cohort × months_since, colour = retention; censored and suppressed cells apart."""
     base = alt.Chart(data).encode(
@@ -384,7 +388,7 @@ def _heatmap(data, options):
     return (
         alt.layer(measured, unmeasured)
         .resolve_scale(color="independent")
-        .properties(width="container", height=alt.Step(14))
+        .properties(width="container", height=14 * max(1, options.get("cohorts", 12)))
     )
 
 
@@ -405,7 +409,7 @@ def _retention_strip(data, options):
                 alt.Tooltip("retention:Q", title="Retention", format=".1%"),
             ],
         )
-        .properties(width="container", height=alt.Step(40))
+        .properties(width="container", height=40 * max(1, options.get("windows", 3)))
     )
 
 
@@ -476,7 +480,7 @@ def _top_wikis(data, options):
                 alt.Tooltip("edits:Q", title="Edits", format=","),
             ],
         )
-        .properties(width="container", height=alt.Step(18))
+        .properties(width="container", height=18 * max(1, min(20, options.get("wikis", 20))))
     )
 
 

@@ -312,10 +312,10 @@ class SiteRenderer:
         self.windows = list(settings.get("retention", "retention_windows"))
         self.histogram_k = 3 if 3 in self.windows else self.windows[len(self.windows) // 2]
         self.available = {name: ds for name, ds in self.datasets.items() if self._file_exists(ds)}
-        self.charts: dict[str, CompiledChart] = compile_charts(self.available, {"histogram_k": self.histogram_k})
+        self._records: dict[str, list[dict]] = {}
+        self.charts: dict[str, CompiledChart] = compile_charts(self.available, self.chart_options())
         self.status_by_name = {d.get("name"): d for d in self.status.get("datasets", []) or []}
         self.md_pages = self._markdown_pages()
-        self._records: dict[str, list[dict]] = {}
 
     # --- plumbing -------------------------------------------------------------------
 
@@ -337,6 +337,16 @@ class SiteRenderer:
             and_list=and_list,
         )
         return env
+
+    def chart_options(self) -> dict:
+        """Settings and sizes the chart specs need (heights of discrete axes are fixed from the data)."""
+        cohorts = {row["cohort"] for row in self.records("program_retention")}
+        return {
+            "histogram_k": self.histogram_k,
+            "cohorts": len(cohorts),
+            "windows": len(self.windows),
+            "wikis": len(self.records("wikis")),
+        }
 
     def _file_exists(self, dataset: Dataset) -> bool:
         return (self.out_dir / data_url(dataset.name, dataset.version, "json")).is_file()
@@ -626,8 +636,17 @@ class SiteRenderer:
         retention_dataset, retention_missing = shared["retention"]
         retention_rows = retention.get(slug, [])
         retention_figure = None
+        retention_table = None
         if retention_dataset is not None and retention_rows:
-            retention_figure = self.figure("campaign-retention", folder, retention_rows, campaign=slug)
+            if any(r.get("retention") is not None for r in retention_rows):
+                retention_figure = self.figure("campaign-retention", folder, retention_rows, campaign=slug)
+            else:  # nothing to draw: the table says why each window has no value
+                retention_table = make_table(
+                    retention_dataset,
+                    retention_rows,
+                    list(CHARTS_BY_ID["campaign-retention"].table),
+                    "Retention of new editors",
+                )
         courses_dataset, courses_missing = shared["courses"]
         program_table = None
         program_rows = programs.get(slug, [])
@@ -659,6 +678,8 @@ class SiteRenderer:
             activity_missing=activity_missing,
             activity_empty=activity_dataset is not None and not activity_rows,
             retention_figure=retention_figure,
+            retention_table=retention_table,
+            retention_links=shared["links"].get("campaign_retention"),
             retention_missing=retention_missing,
             retention_empty=retention_dataset is not None and not retention_rows,
             program_table=program_table,

@@ -1,0 +1,235 @@
+"""The rendered site in headless Chromium: charts draw, nothing fails, nothing leaves 127.0.0.1, axe passes.
+
+Needs Debian's chromium (/usr/bin/chromium) and the playwright package (no `playwright install`).
+Skipped with a reason when either is missing, unless CI=true, where a missing browser fails.
+Accessibility uses axe-core from npm (`npm install --no-save axe-core` at the repository root, or
+AXE_CORE_PATH=/path/to/axe.min.js); without it the axe test is skipped, except in CI.
+
+The site is served under a sub-path (/project/), as GitHub Pages serves a project site, so any
+absolute link would break. Screenshots go to /tmp/almanac-screens/.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from test_render import make_site
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ROOT = Path(__file__).resolve().parent.parent
+AXE = Path(os.environ.get("AXE_CORE_PATH") or ROOT / "node_modules" / "axe-core" / "axe.min.js")
+SCREENS = Path("/tmp/almanac-screens")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+PAGES = [
+    "",
+    "activity/",
+    "campaigns/",
+    "campaigns/etc-passwd/",
+    "campaigns/wiki-loves-cafe-2024/",
+    "campaigns/campaign-0002/",
+    "retention/",
+    "campaign-retention/",
+    "wikis/",
+    "usage/",
+    "downloads/",
+    "methodology/",
+    "status/",
+]
+
+
+def _unavailable(reason: str):
+    if IN_CI:
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def sync_playwright():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed (pip install -r requirements-dev.txt)")
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    return sync_playwright
+
+
+@pytest.fixture(scope="module")
+def browser(sync_playwright):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The rendered test site served at http://127.0.0.1:<random port>/project/."""
+    served = tmp_path_factory.mktemp("served")
+    make_site(served / "project", n_campaigns=3)
+    handler = functools.partial(QuietHandler, directory=str(served))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/project/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class Visit:
+    """Opens a page and records console errors/warnings, HTTP errors and requests to other hosts."""
+
+    def __init__(self, browser, base: str, width: int = 1280, height: int = 900):
+        self.context = browser.new_context(viewport={"width": width, "height": height})
+        self.page = self.context.new_page()
+        self.problems: list[str] = []
+        self.base_host = urlparse(base).netloc
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        self.page.on("response", self._response)
+        self.page.route("**/*", self._route)
+
+    def _console(self, message):
+        if message.type in ("error", "warning") or "WARN" in message.text:
+            self.problems.append(f"console {message.type}: {message.text}")
+
+    def _response(self, response):
+        if response.status >= 400:
+            self.problems.append(f"HTTP {response.status}: {response.url}")
+
+    def _route(self, route):
+        url = urlparse(route.request.url)
+        if url.scheme in ("data", "blob") or url.netloc == self.base_host:
+            route.continue_()
+        else:
+            self.problems.append(f"request outside the site: {route.request.url}")
+            route.abort()
+
+    def open(self, url: str):
+        self.page.goto(url, wait_until="load")
+        # Every chart container ends with an SVG or a canvas drawn by vega-embed.
+        self.page.wait_for_function(
+            """() => [...document.querySelectorAll('.chart-view')]
+                     .every(v => v.querySelector('.chart-vega svg, .chart-vega canvas'))""",
+            timeout=20_000,
+        )
+        self.page.wait_for_load_state("networkidle")
+        return self.page
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_draws_without_errors(browser, server, path):
+    visit = Visit(browser, server)
+    try:
+        page = visit.open(server + path)
+        charts = page.locator(".chart-view").count()
+        drawn = page.locator(".chart-view .chart-vega svg, .chart-view .chart-vega canvas").count()
+        assert drawn >= charts
+        assert page.locator(".chart-fallback").count() == 0, "the static fallback stays after vega drew the chart"
+        if path in ("", "activity/", "retention/", "campaign-retention/", "campaigns/wiki-loves-cafe-2024/"):
+            assert charts >= 1
+        assert visit.problems == []
+    finally:
+        visit.close()
+
+
+def test_sortable_table(browser, server):
+    visit = Visit(browser, server)
+    try:
+        page = visit.open(server + "campaigns/")
+        header = page.locator("#campaigns-table th button", has_text="Participants")
+        header.click()
+        first = page.locator("#campaigns-table tbody tr").first.locator("td").nth(4).inner_text()
+        header.click()
+        last_first = page.locator("#campaigns-table tbody tr").first.locator("td").nth(4).inner_text()
+        assert int(first) < int(last_first)
+        assert page.locator("#campaigns-table th[aria-sort=descending]").count() == 1
+        assert visit.problems == []
+    finally:
+        visit.close()
+
+
+def test_without_javascript_the_static_svg_shows(browser, server):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(server + "retention/")
+        image = page.locator("img.chart-fallback")
+        assert image.count() == 1
+        assert page.evaluate("img => img.complete && img.naturalWidth > 0", image.element_handle())
+        assert page.locator("details.chart-table table").count() == 1
+    finally:
+        context.close()
+
+
+def test_accessibility(browser, server):
+    if not AXE.is_file():
+        if IN_CI:
+            pytest.fail(f"CI=true but axe-core is missing at {AXE} (npm install --no-save axe-core)")
+        pytest.skip(f"axe-core not found at {AXE}: run `npm install --no-save axe-core` or set AXE_CORE_PATH")
+    failures = []
+    for path in PAGES:
+        visit = Visit(browser, server)
+        try:
+            page = visit.open(server + path)
+            page.add_script_tag(path=str(AXE))
+            violations = page.evaluate(
+                "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
+                " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"
+            )
+            for violation in violations:
+                if violation["impact"] in ("serious", "critical"):
+                    failures.append(
+                        f"{path or 'home'}: {violation['id']} ({violation['help']}) at {violation['nodes']}"
+                    )
+        finally:
+            visit.close()
+    assert failures == []
+
+
+@pytest.mark.parametrize(("name", "width"), [("desktop", 1280), ("mobile", 375)])
+def test_screenshots(browser, server, name, width):
+    """Screenshots to look at (not compared): home, heatmap, one campaign page; no horizontal scroll."""
+    SCREENS.mkdir(exist_ok=True)
+    for path, label in [("", "home"), ("retention/", "retention"), ("campaigns/wiki-loves-cafe-2024/", "campaign")]:
+        visit = Visit(browser, server, width=width, height=800)
+        try:
+            page = visit.open(server + path)
+            page.screenshot(path=str(SCREENS / f"{label}-{name}.png"), full_page=True)
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, f"{label} scrolls sideways by {overflow}px at {width}px"
+            assert visit.problems == []
+        finally:
+            visit.close()
+
+
+def teardown_module():
+    shutil.rmtree(SCREENS / "tmp", ignore_errors=True)
