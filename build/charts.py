@@ -255,8 +255,13 @@ SITE_CONFIG = {
 # --- the charts ------------------------------------------------------------------------------
 
 
-def _month_x():
-    return alt.X("month:T", title=None, scale=alt.Scale(type="utc"), axis=alt.Axis(format="%Y", tickCount="year"))
+def _month_axis(short: bool) -> alt.Axis:
+    """Years on long series; Vega's own month/year labels on short ones (a campaign's few months)."""
+    return alt.Axis(labelOverlap=True) if short else alt.Axis(format="%Y", tickCount="year")
+
+
+def _month_x(short: bool = False):
+    return alt.X("month:T", title=None, scale=alt.Scale(type="utc"), axis=_month_axis(short))
 
 
 def _month_tooltip(*columns: tuple[str, str]):
@@ -267,7 +272,7 @@ def _month_tip():
     return alt.Tooltip("month:T", title="Month", timeUnit="utcyearmonth", format="%B %Y")
 
 
-def _line(columns: list[tuple[str, str]], colours: list[str], y_title: str, height: int = 240):
+def _line(columns: list[tuple[str, str]], colours: list[str], y_title: str, height: int = 240, short=False):
     """A line per column over months: several columns are folded into one legend."""
 
     def build(data, options):
@@ -275,8 +280,8 @@ def _line(columns: list[tuple[str, str]], colours: list[str], y_title: str, heig
             name, title = columns[0]
             return (
                 alt.Chart(data)
-                .mark_line(color=colours[0], strokeWidth=2)
-                .encode(x=_month_x(), y=alt.Y(f"{name}:Q", title=y_title), tooltip=_month_tooltip(*columns))
+                .mark_line(color=colours[0], strokeWidth=2, point=short)
+                .encode(x=_month_x(short), y=alt.Y(f"{name}:Q", title=y_title), tooltip=_month_tooltip(*columns))
                 .properties(width="container", height=height)
             )
         names = [name for name, _ in columns]
@@ -304,13 +309,13 @@ def _line(columns: list[tuple[str, str]], colours: list[str], y_title: str, heig
     return build
 
 
-def _bars_by_month(name: str, title: str, colour: str, height: int = 200):
+def _bars_by_month(name: str, title: str, colour: str, height: int = 200, short=False):
     def build(data, options):
         return (
             alt.Chart(data)
             .mark_bar(color=colour)
             .encode(
-                x=alt.X("month:T", title=None, timeUnit="utcyearmonth", axis=alt.Axis(format="%Y", tickCount="year")),
+                x=alt.X("month:T", title=None, timeUnit="utcyearmonth", axis=_month_axis(short)),
                 y=alt.Y(f"{name}:Q", title=title),
                 tooltip=[_month_tip(), alt.Tooltip(f"{name}:Q", title=title, format=",")],
             )
@@ -376,7 +381,7 @@ def _heatmap(data, options):
                 scale=alt.Scale(
                     domain=["not yet measurable", "too few to publish"], range=[CENSORED_FILL, SUPPRESSED_FILL]
                 ),
-                legend=alt.Legend(orient="top"),
+                legend=alt.Legend(orient="bottom"),
             ),
             tooltip=[
                 alt.Tooltip("cohort:O", title="Cohort"),
@@ -388,7 +393,7 @@ def _heatmap(data, options):
     return (
         alt.layer(measured, unmeasured)
         .resolve_scale(color="independent")
-        .properties(width="container", height=14 * max(1, options.get("cohorts", 12)))
+        .properties(width="container", height=16 * max(1, options.get("cohorts", 12)))
     )
 
 
@@ -628,7 +633,7 @@ CHARTS: tuple[ChartDef, ...] = (
         "Active participants per month",
         "Line chart: participants of this campaign who edited, per month.",
         MONTHLY + ("active_participants",),
-        _line([("active_participants", "Active participants")], [BLUE], "People", height=200),
+        _line([("active_participants", "Active participants")], [BLUE], "People", height=200, short=True),
         per_campaign=True,
         parse=MONTH_PARSE,
     ),
@@ -638,7 +643,7 @@ CHARTS: tuple[ChartDef, ...] = (
         "Edits per month",
         "Bar chart: edits by participants of this campaign, per month.",
         MONTHLY + ("edits", "characters_added"),
-        _bars_by_month("edits", "Edits", ORANGE),
+        _bars_by_month("edits", "Edits", ORANGE, short=True),
         per_campaign=True,
         parse=MONTH_PARSE,
     ),

@@ -181,6 +181,14 @@ def and_list(items) -> str:
     return ", ".join(words[:-1]) + " and " + words[-1]
 
 
+def format_when(value) -> str:
+    """An ISO timestamp for people: '2025-06-15T03:04:05Z' → '2025-06-15 03:04 UTC'; None → 'never'."""
+    if not value:
+        return "never"
+    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2}(\.\d+)?)?(Z|[+-]00:?00)?", str(value))
+    return f"{match.group(1)} {match.group(2)} UTC" if match else str(value)
+
+
 def format_bytes(size: int | None) -> str:
     if size is None:
         return "—"
@@ -333,6 +341,7 @@ class SiteRenderer:
             compact=format_compact,
             percent=format_percent,
             bytes=format_bytes,
+            when=format_when,
             human=human,
             and_list=and_list,
         )
