@@ -256,8 +256,10 @@ SITE_CONFIG = {
 
 
 def _month_axis(short: bool) -> alt.Axis:
-    """Years on long series; Vega's own month/year labels on short ones (a campaign's few months)."""
-    return alt.Axis(labelOverlap=True) if short else alt.Axis(format="%Y", tickCount="year")
+    """Years on long series; months on short ones (a campaign's few months), thinned when they overlap."""
+    if short:
+        return alt.Axis(format="%b %Y", tickCount={"interval": "month", "step": 1}, labelOverlap=True)
+    return alt.Axis(format="%Y", tickCount="year")
 
 
 def _month_x(short: bool = False):
