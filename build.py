@@ -122,16 +122,19 @@ def extract_replica_edits(all_queries, datasets: dict[str, Dataset], settings: c
 def derive(datasets: dict[str, Dataset], settings: config.Settings, staging_dir: Path):
     """Compute the derived datasets; one whose inputs failed keeps its last published rows."""
     as_of, k_min = settings.as_of, settings.k_min
-    recipes = {
-        metrics.MONTHLY_ACTIVITY: (
+    recipes = [
+        (
+            metrics.MONTHLY_ACTIVITY,
             ("activity_by_month", "participant_activity", "courses"),
             lambda a, p, c: metrics.monthly_activity(a.frame, p.frame, c.frame, as_of),
         ),
-        cohorts.PROGRAM_RETENTION: (
+        (
+            cohorts.PROGRAM_RETENTION,
             ("participant_activity",),
             lambda p: cohorts.program_retention(p.frame, as_of, settings.get("retention", "retention_months"), k_min),
         ),
-        cohorts.CAMPAIGN_RETENTION: (
+        (
+            cohorts.CAMPAIGN_RETENTION,
             ("campaigns", "campaign_new_editors", "campaign_wikis", "edit_days"),
             lambda c, n, w, e: cohorts.campaign_retention(
                 c.frame,
@@ -144,9 +147,9 @@ def derive(datasets: dict[str, Dataset], settings: config.Settings, staging_dir:
                 retention_wikis=settings.get("retention", "retention_wikis"),
             ),
         ),
-    }
+    ]
     derived, failures = {}, {}
-    for schema, (inputs, make) in recipes.items():
+    for schema, inputs, make in recipes:
         unusable = [name for name in inputs if name not in datasets or datasets[name].stale]
         if unusable:
             failures[schema.name] = f"{schema.origin}: not derived, because {', '.join(unusable)} failed."
