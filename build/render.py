@@ -730,7 +730,12 @@ class SiteRenderer:
                     "median": _median(measured),
                 }
             )
-        strip = self.figure("campaign-retention-strip", "campaign-retention", rows)
+        table = None
+        if dataset is not None:
+            table = _campaign_retention_table(rows, campaign_titles, slugs)
+        # The strip plot's data-table alternative is the table of every campaign on the same page.
+        strip = self.figure("campaign-retention-strip", "campaign-retention", rows, table=table)
+        strip["table_ref"] = "#campaign-retention-table"
         histogram = None
         if dataset is not None:
             histogram = self.figure(
@@ -739,17 +744,6 @@ class SiteRenderer:
                 rows,
                 table=_histogram_table(rows, self.histogram_k),
             )
-        table = None
-        if dataset is not None:
-            columns = ["campaign", "campaign_end", "months_after", "new_editors", "retained", "retention"]
-            table = make_table(dataset, rows, columns, "Retention of each campaign's new editors", sortable=True)
-            table.links = {
-                "campaign": [f"../campaigns/{slugs[r['campaign']]}/" if r["campaign"] in slugs else None for r in rows]
-            }
-            for row_cells, row in zip(table.rows, rows, strict=True):
-                title = campaign_titles.get(row["campaign"])
-                if title:
-                    row_cells[0] = Cell(title, None)
         self.page(
             "views/campaign_retention.html",
             "campaign-retention",
@@ -1004,6 +998,50 @@ def _pivot_table(pivot: RetentionPivot) -> Table:
         )
         rows.append([Cell(entry["cohort"]), size, *entry["cells"]])
     return Table(columns, rows, "Retention by cohort and months since the cohort month")
+
+
+def _campaign_retention_table(rows: list[dict], titles: dict, slugs: dict) -> Table:
+    """One row per campaign, one column per window k: smaller and easier to read than campaign × k rows."""
+    windows = sorted({r["months_after"] for r in rows})
+    by_campaign: dict[str, dict] = {}
+    for row in rows:
+        by_campaign.setdefault(row["campaign"], {"first": row, "k": {}})["k"][row["months_after"]] = row
+    columns = [
+        {"name": "campaign", "label": "Campaign", "description": "The campaign's title", "numeric": False},
+        {"name": "campaign_end", "label": "End date", "description": "The campaign's end date", "numeric": False},
+        {
+            "name": "new_editors",
+            "label": "New editors",
+            "description": "Accounts registered during its programs",
+            "numeric": True,
+        },
+    ] + [
+        {
+            "name": f"k{k}",
+            "label": f"Retention at {k} month{'s' if k != 1 else ''}",
+            "description": f"Share of new editors who edited in window {k} (30 days)",
+            "numeric": True,
+        }
+        for k in windows
+    ]
+    body, links = [], []
+    for slug, entry in by_campaign.items():
+        first = entry["first"]
+        cells = [
+            Cell(titles.get(slug) or slug),
+            Cell(first.get("campaign_end") or "—", None, False, not first.get("campaign_end")),
+            cell("new_editors", "integer", first.get("new_editors"), first),
+        ]
+        for k in windows:
+            row = entry["k"].get(k)
+            cells.append(
+                cell("retention", "number", row.get("retention"), row) if row else Cell("—", None, False, True)
+            )
+        body.append(cells)
+        links.append(f"../campaigns/{slugs[slug]}/" if slug in slugs else None)
+    table = Table(columns, body, "Retention of each campaign's new editors", sortable=True)
+    table.links = {"campaign": links}
+    return table
 
 
 def _histogram_table(rows: list[dict], k: int) -> Table:
