@@ -72,24 +72,15 @@ RESERVED_SLUGS = frozenset(
     | {f"lpt{i}" for i in range(10)}
 )
 SLUG_MAX = 80
+# Lowercase letters that NFKD does not reduce to ASCII: Latin extras, Cyrillic and Greek.
 _TRANSLITERATE = str.maketrans(
     {
-        "ß": "ss",
-        "æ": "ae",
-        "Æ": "ae",
-        "œ": "oe",
-        "Œ": "oe",
-        "ø": "o",
-        "Ø": "o",
-        "đ": "d",
-        "Đ": "d",
-        "ł": "l",
-        "Ł": "l",
-        "þ": "th",
-        "Þ": "th",
-        "ð": "d",
-        "Ð": "d",
-        "ı": "i",
+        **{"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l", "þ": "th", "ð": "d", "ı": "i"},
+        **dict(zip("абвгдезиклмнопрстуфыэіґ", "abvgdeziklmnoprstufyeig", strict=True)),
+        **{"ж": "zh", "й": "y", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ь": ""},
+        **{"ю": "yu", "я": "ya", "є": "ye", "ї": "yi"},
+        **dict(zip("αβγδεζηικλμνξοπρσςτυφω", "avgdeziiklmnxoprsstyfo", strict=True)),
+        **{"θ": "th", "χ": "ch", "ψ": "ps"},
     }
 )
 
@@ -101,10 +92,11 @@ class RenderError(Exception):
 def page_slug(slug: str, id: int, taken: set) -> str:
     """A folder name made safe from a database slug; unique against `taken`, stable across runs.
 
-    Keeps [a-z0-9-]: letters are lowercased, accents removed (é → e, ß → ss), other letters
-    (Cyrillic, CJK…) dropped, every other run of characters folded to one "-", trimmed, cut to
-    80 characters. When the result is empty it becomes "campaign-<id>"; when it is reserved or
-    in `taken` it gets "-<id>" appended. The id, not the order of processing, makes a name
+    Keeps [a-z0-9-]: letters are lowercased, accents removed (é → e, ß → ss), Cyrillic and
+    Greek transliterated (вики → viki), other letters (Arabic, CJK…) dropped, every other run of
+    characters folded to one "-", trimmed, cut to 80 characters. When the result is empty, or
+    only digits are left after letters were dropped, it becomes "campaign-<id>"; when it is
+    reserved or in `taken` it gets "-<id>" appended. The id, not the order of processing, makes a name
     unique, so a page keeps its URL from one run to the next. Pure: `taken` is not changed.
 
     >>> page_slug("Wiki Loves Monuments 2024", 7, set())
@@ -114,11 +106,14 @@ def page_slug(slug: str, id: int, taken: set) -> str:
     >>> page_slug("art+feminism", 3, {"art-feminism"})
     'art-feminism-3'
     """
-    text = unicodedata.normalize("NFKD", str(slug or "").translate(_TRANSLITERATE))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = unicodedata.normalize("NFKD", str(slug or "").lower().translate(_TRANSLITERATE))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).translate(_TRANSLITERATE)
+    dropped = any(ch.isalpha() and not ch.isascii() for ch in text)
     text = "".join(ch if ch.isascii() else ("" if ch.isalpha() else "-") for ch in text)
     text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
     text = text[:SLUG_MAX].rstrip("-")
+    if dropped and not re.search(r"[a-z]", text):
+        text = ""  # only digits left of a name in another script ("维基百科亚洲月_2016"): not a name
     if not text:
         text = f"campaign-{id}"
     if text in RESERVED_SLUGS or text in taken:
