@@ -383,7 +383,7 @@ def _run_chunked(
             if key_name not in chunk.columns:
                 raise QueryError(f"{query.origin}: chunk_key {key_name!r} is not a column of the result.")
             keys = chunk[key_name]
-            if keys.isna().any() or keys.duplicated().any():
+            if keys.isna().any() or keys.duplicated().any() or (last is not None and (keys == last).any()):
                 raise QueryError(
                     f"{query.origin}: chunk_key {key_name!r} must be unique and never null in the result "
                     "(keyset pagination would skip or repeat rows); choose a unique key."

@@ -360,6 +360,28 @@ class Connection:
 class DuckDBConnection(Connection):
     dialect = "duckdb"
 
+    def _cursor(self):
+        # Not raw.cursor(): a DuckDB cursor is a new session that loses SET schema and TimeZone.
+        return _DuckDBStatement(self.raw)
+
+
+class _DuckDBStatement:
+    """The DuckDB connection seen as a DB-API cursor whose close() leaves the connection open."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.description = None
+
+    def execute(self, sql: str) -> None:
+        self.raw.execute(sql)
+        self.description = self.raw.description
+
+    def fetchmany(self, size: int) -> list[tuple]:
+        return self.raw.fetchmany(size)
+
+    def close(self) -> None:
+        pass
+
 
 class MySQLConnection(Connection):
     """A MySQL/MariaDB session through pymysql or mysqlclient, re-openable after a lost connection."""
