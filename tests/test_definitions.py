@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 T, F, N = True, False, None  # short names for the tables below
 
 
-def _build(tmp: Path, config_text: str | None = None) -> tuple[Path, subprocess.CompletedProcess]:
+def _build(tmp: Path, config_text: str | None = None, as_of: str = AS_OF) -> tuple[Path, subprocess.CompletedProcess]:
     tmp.mkdir(parents=True, exist_ok=True)
     dashboard, replica = tmp / "dashboard.duckdb", tmp / "replica.duckdb"
     if not dashboard.exists():
@@ -57,7 +57,7 @@ def _build(tmp: Path, config_text: str | None = None) -> tuple[Path, subprocess.
         sys.executable,
         "build.py",
         "--as-of",
-        AS_OF,
+        as_of,
         "--out",
         str(out),
         "--source",
@@ -669,3 +669,37 @@ def test_campaign_retention_with_k_min_2_and_one_preregistration_day(second_site
         key=("campaign", "months_after"),
         ordered=True,
     )
+
+
+# ------------------------------------------------------------------ censoring exactly at a window's last day
+
+# "Censoring: missing (null) until the as-of date is after the window's last day." Two windows, four as-of dates:
+#   spring-edit k1 ends 2025-06-30: censored on as-of 06-30, measured from 07-01 (Max 06-05, Ole 06-15, and Pia
+#     06-30 23:59:59, which is before an as-of date of 07-01) = 3 / 8
+#   winter-drive k6 ends 2025-07-09: censored on as-of 07-01 and 07-09, measured from 07-10 (Ana 06-10, Jon 07-01)
+#     = 2 / 9
+# New-editor counts do not move between these dates (every new editor registered before 2025-06-30).
+
+
+@pytest.mark.parametrize(
+    "as_of, spring_k1, winter_k6",
+    [
+        ("2025-06-30", (8, N, N), (9, N, N)),
+        ("2025-07-01", (8, 3, 0.375), (9, N, N)),
+        ("2025-07-09", (8, 3, 0.375), (9, N, N)),
+        ("2025-07-10", (8, 3, 0.375), (9, 2, 0.222222)),
+    ],
+)
+def test_campaign_retention_censoring_boundary(tmp_path, as_of, spring_k1, winter_k6):
+    out, result = _build(tmp_path, as_of=as_of)
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stderr[-6000:]}"
+    actual = [r for r in rows(out, "campaign_retention") if (r["campaign"], r["months_after"]) in KEYS]
+    expected = table(
+        "campaign campaign_end months_after new_editors retained retention suppressed",
+        ("spring-edit", "2025-05-31", 1, *spring_k1, F),
+        ("winter-drive", "2025-01-10", 6, *winter_k6, F),
+    )
+    compare(f"campaign_retention as of {as_of}", actual, expected, key=("campaign", "months_after"), ordered=True)
+
+
+KEYS = {("spring-edit", 1), ("winter-drive", 6)}
