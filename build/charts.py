@@ -406,8 +406,13 @@ def _retention_strip(data, options):
         .transform_filter(alt.FieldValidPredicate(field="retention", valid=True))
         .mark_tick(color=BLUE, opacity=0.5, thickness=2)
         .encode(
-            x=alt.X("retention:Q", title="Share of new editors who edited in the window", axis=alt.Axis(format="%")),
-            y=alt.Y("months_after:O", title="Months after the campaign end (k)"),
+            x=alt.X(
+                "retention:Q",
+                title="Share of new editors who edited in the window",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            y=alt.Y("months_after:O", title="k (months)"),
             tooltip=[
                 alt.Tooltip("campaign:N", title="Campaign"),
                 alt.Tooltip("months_after:O", title="k"),

@@ -597,6 +597,16 @@ class SiteRenderer:
         context = self.campaign_context()
         for row in campaigns:
             self.render_campaign(row, slugs[row["campaign"]], activity, retention, programs, context)
+        self.remove_old_campaign_pages(set(slugs.values()))
+
+    def remove_old_campaign_pages(self, keep: set[str]) -> None:
+        """Delete campaigns/<name>/ pages of campaigns no longer published (a staging folder may start as a
+        copy of the previous site). Only folders that hold nothing but an index.html are touched."""
+        folder = self.out_dir / "campaigns"
+        for child in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if child.is_dir() and child.name not in keep and [p.name for p in child.iterdir()] == ["index.html"]:
+                (child / "index.html").unlink()
+                child.rmdir()
 
     def campaign_context(self) -> dict:
         """What every campaign page shares, computed once."""

@@ -563,6 +563,19 @@ def test_nothing_at_all(tmp_path):
     assert "Not available" in (tmp_path / "index.html").read_text()
 
 
+def test_pages_of_campaigns_no_longer_published_are_removed(tmp_path):
+    make_site(tmp_path)
+    old = tmp_path / "campaigns/gone-campaign"
+    old.mkdir()
+    (old / "index.html").write_text("old page")
+    keep = tmp_path / "campaigns/not-a-page"
+    keep.mkdir()
+    (keep / "notes.txt").write_text("someone else's file")
+    make_site(tmp_path)
+    assert not old.exists() and (keep / "notes.txt").exists()
+    assert (tmp_path / "campaigns/etc-passwd/index.html").is_file()
+
+
 def test_unchanged_pages_are_not_rewritten(tmp_path):
     make_site(tmp_path)
     page = tmp_path / "campaigns/campaign-0002/index.html"
