@@ -184,6 +184,18 @@ def format_when(value) -> str:
     return f"{match.group(1)} {match.group(2)} UTC" if match else str(value)
 
 
+def format_duration(seconds) -> str:
+    """A lag or a run time for people: 12 → '12 s', 185 → '3 min 5 s', 7260 → '2 h 1 min'; None → '—'."""
+    if seconds is None:
+        return "—"
+    whole = int(round(seconds))
+    if whole < 60:
+        return f"{seconds:.2f} s" if seconds < 10 and seconds != whole else f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    return f"{whole // 3600:,} h {whole % 3600 // 60} min"
+
+
 def format_bytes(size: int | None) -> str:
     if size is None:
         return "—"
@@ -337,6 +349,7 @@ class SiteRenderer:
             percent=format_percent,
             bytes=format_bytes,
             when=format_when,
+            duration=format_duration,
             human=human,
             and_list=and_list,
         )
@@ -659,7 +672,7 @@ class SiteRenderer:
                     retention_dataset,
                     retention_rows,
                     list(CHARTS_BY_ID["campaign-retention"].table),
-                    "Retention of new editors",
+                    "Retention of new editors at each window k",
                 )
         courses_dataset, courses_missing = shared["courses"]
         program_table = None

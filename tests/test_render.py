@@ -626,6 +626,23 @@ def test_page_slug(slug, id, taken, expected):
     assert result not in RESERVED_SLUGS and ".." not in result and "/" not in result
 
 
+@pytest.mark.parametrize(
+    ("value", "compact", "exact"),
+    [
+        (None, "—", "—"),
+        (0, "0", "0"),
+        (999_999, "999,999", "999,999"),
+        (1_234_567, "1.2 M", "1,234,567"),
+        (999_960_000, "1.0 B", "999,960,000"),
+        (2_345_678_901, "2.3 B", "2,345,678,901"),
+    ],
+)
+def test_number_formats(value, compact, exact):
+    from build.render import format_compact, format_number
+
+    assert (format_compact(value), format_number(value)) == (compact, exact)
+
+
 def test_page_slug_is_stable_for_a_collision():
     # Two campaigns whose slugs fold to the same name: the clean one keeps it, the other gets its id.
     first = page_slug("wlm", 50, set())
