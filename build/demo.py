@@ -294,12 +294,9 @@ def duckdb_ddl(schema: str, namespace: str | None = None) -> list[str]:
 
 def _mysql_ddl(schema: str) -> list[str]:
     text = (SCHEMA_DIR / f"{schema}.sql").read_text(encoding="utf-8")
-    statements = []
-    for chunk in text.split(";"):
-        lines = [line for line in chunk.splitlines() if line.strip() and not line.strip().startswith("--")]
-        if lines:
-            statements.append("\n".join(lines))
-    return statements
+    # Comments go first (they may contain ";"); the DDL has no ";" inside strings.
+    code = "\n".join(line for line in text.splitlines() if not line.strip().startswith("--"))
+    return [statement.strip() for statement in code.split(";") if statement.strip()]
 
 
 def create_schema(connection, schema: str, dialect: str, *, namespace: str | None = None) -> None:
@@ -1440,6 +1437,12 @@ class _Generator:
         users = np.concatenate([during[0], before[0], after[0]])
         wikis = np.concatenate([during[1], before[1], after[1]])
         times = np.concatenate([during[2], before[2], after[2]]).astype("datetime64[s]")
+        # Nobody edits before registering (some registered after their course: their "after" edits move).
+        registered_at = self.registered[users - 1]
+        known = ~np.isnat(registered_at)
+        times[known] = np.maximum(times[known], registered_at[known] + np.timedelta64(60, "s"))
+        kept = times < cutoff
+        users, wikis, times = users[kept], wikis[kept], times[kept]
         usernames = self.usernames
         result: dict[str, dict[str, pd.DataFrame]] = {}
         for wiki_id, language, project, _ in WIKIS:
@@ -1694,6 +1697,7 @@ def _write_mysql(url, parts: Iterable[tuple[str, dict[str, pd.DataFrame]]], bar,
     try:
         cursor = connection.cursor()
         cursor.execute("SET time_zone = '+00:00'")
+        cursor.execute("SET SESSION lock_wait_timeout = 120")  # a table held by another session: fail, not hang
         if drop_database:
             cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
         cursor.execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
@@ -1723,7 +1727,7 @@ def _python_columns(frame: pd.DataFrame) -> list[list]:
             values = np.strings.replace(values, "T", " ").astype(object)
             values[series.isna().to_numpy()] = None
         else:
-            values = series.astype(object).to_numpy()
+            values = np.array(series.astype(object).to_numpy(), dtype=object)
             values[series.isna().to_numpy()] = None
         columns.append(values.tolist())
     return columns
