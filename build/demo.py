@@ -80,6 +80,16 @@ COURSE_TYPES = [
 ]
 TYPE_P = np.array([0.46, 0.12, 0.15, 0.08, 0.04, 0.04, 0.06, 0.05])
 DURATION = np.array([[1, 3], [60, 140], [7, 90], [14, 180], [90, 180], [90, 365], [30, 365], [60, 120]])
+SCHEDULE_COLUMNS = {
+    ("courses", "start"),
+    ("courses", "end"),
+    ("courses", "timeline_start"),
+    ("courses", "timeline_end"),
+    ("campaigns", "start"),
+    ("campaigns", "end"),
+    ("course_wiki_timeslices", "end"),
+    ("course_user_wiki_timeslices", "end"),
+}
 PRIVATE_CAMPAIGN = 5
 EMPTY_CAMPAIGN = 7
 SPECIAL_CAMPAIGNS = 7
@@ -569,6 +579,8 @@ class _Generator:
         span = int((LAST_START - DATA_START).astype(int))
         start_day = DATA_START + np.floor(span * rng.random(n) ** 0.7).astype(int)
         camp = self.campaign.set_index("id")
+        future_course = first_special + 3 * 6  # at least one course starts after DATA_END
+        primary[future_course] = 0
         has_window = primary > 0
         has_window[has_window] = camp.loc[primary[has_window], "dated"].to_numpy()
         c_start = camp.loc[primary[has_window], "start_day"].to_numpy().astype("datetime64[D]")
@@ -578,6 +590,7 @@ class _Generator:
         legacy = ctype == 7
         start_day[legacy] = np.datetime64("2015-01-05") + rng.integers(0, 500, legacy.sum())
         future = (rng.random(n) < 0.005) & ~legacy & (primary == 0)
+        future[future_course] = True
         start_day[future] = DATA_END + rng.integers(3, 90, future.sum())
         start_day = np.minimum(start_day, np.where(future, start_day, LAST_START))
         start_day[has_window] = np.minimum(start_day[has_window], LAST_START)
@@ -825,7 +838,7 @@ class _Generator:
         m = len(sc)
         nd = n_days[sc]
         active = (nd > 0) & (rng.random(m) > 0.12)
-        intensity = np.where(ctype[sc] == 0, 0.7, rng.beta(1.5, 6.0, m))
+        intensity = np.where(ctype[sc] == 0, 0.7, rng.beta(1.4, 6.0, m))
         k = np.where(active, 1 + rng.binomial(np.maximum(nd - 1, 0), intensity), 0)
         zero_only = (~active) & (nd > 0) & (rng.random(m) < 0.3)  # rows with revision_count = 0 only
         k = k + zero_only
@@ -1342,10 +1355,16 @@ class _Generator:
             },
         )
         ordered: dict[str, pd.DataFrame] = {}
+        last = pd.Timestamp(_seconds(DATA_END) - np.timedelta64(1, "s"))
         for table, columns in ddl_columns("dashboard").items():
             frame = self.tables.get(table)
             if frame is None:
                 frame = _frame("dashboard", table, {column: np.array([], dtype=object) for column in columns}, 0)
+            # Nothing is recorded on or after DATA_END (future courses' sign-ups included); only schedules
+            # (course and campaign start/end, a timeslice's end) may lie beyond it.
+            for column in columns:
+                if pd.api.types.is_datetime64_any_dtype(frame[column]) and (table, column) not in SCHEDULE_COLUMNS:
+                    frame[column] = frame[column].clip(upper=last)
             ordered[table] = frame.reset_index(drop=True)
         self.tables = ordered
 

@@ -363,6 +363,17 @@ def test_dates_are_fixed_from_2015_to_october_2026(generated):
     assert (courses["end"] >= DATA_END).any()  # ongoing courses
 
 
+def test_nothing_is_recorded_after_the_data_end_but_schedules(generated):
+    schedules = {"start", "end", "timeline_start", "timeline_end"}
+    for name, frame in generated.dashboard.items():
+        for column in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[column]) and column not in schedules:
+                assert not (frame[column] >= DATA_END).any(), f"{name}.{column}"
+    assert (table(generated, "courses")["start"] >= DATA_END).any()  # a future course, signed up in advance
+    future = table(generated, "courses").query("start >= @DATA_END")["id"]
+    assert students(generated)["course_id"].isin(future).any()
+
+
 def test_course_wiki_timeslices_are_daily_and_cover_each_course(generated):
     cwt = table(generated, "course_wiki_timeslices")
     assert (cwt["start"] == cwt["start"].dt.normalize()).all()
