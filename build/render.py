@@ -634,7 +634,11 @@ class SiteRenderer:
             "totals_columns": totals,
             "activity": dataset_or_missing("campaign_activity"),
             "retention": dataset_or_missing("campaign_retention"),
-            "courses": dataset_or_missing("courses"),
+            # The programs table needs both the campaign → program links and the programs.
+            "courses": next(
+                ((None, self.missing(name)) for name in ("campaign_courses", "courses") if name not in self.available),
+                (self.available.get("courses"), None),
+            ),
             "links": {
                 name: self.dataset_links(self.available[name], "../../")
                 for name in ("campaigns", "campaign_courses", "courses")

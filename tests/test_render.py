@@ -538,7 +538,9 @@ def test_status_page_and_downloads(site):
 
 
 def test_missing_dataset_is_said_plainly(tmp_path):
-    make_site(tmp_path, without=("program_retention", "campaign_activity", "system_totals", "wikis"))
+    make_site(
+        tmp_path, without=("program_retention", "campaign_activity", "system_totals", "wikis", "campaign_courses")
+    )
     retention = (tmp_path / "retention/index.html").read_text()
     assert "Not available" in retention and "program_retention" in retention
     assert "query timed out" in retention
@@ -546,6 +548,7 @@ def test_missing_dataset_is_said_plainly(tmp_path):
     assert "Not available" in home and "Some numbers are not up to date" in home
     campaign = (tmp_path / "campaigns/campaign-0002/index.html").read_text()
     assert "Not available" in campaign and "campaign_activity" in campaign
+    assert "campaign_courses" in campaign.split("programs-heading", 1)[1]
     assert "Not available" in (tmp_path / "wikis/index.html").read_text()
 
 
