@@ -126,7 +126,7 @@ def derive(datasets: dict[str, Dataset], settings: config.Settings, staging_dir:
         (
             metrics.MONTHLY_ACTIVITY,
             ("activity_by_month", "participant_activity", "courses"),
-            lambda a, p, c: metrics.monthly_activity(a.frame, p.frame, c.frame, as_of),
+            lambda a, p, c: metrics.monthly_activity(a.frame, p.frame, c.frame, as_of, k_min),
         ),
         (
             cohorts.PROGRAM_RETENTION,

@@ -39,7 +39,8 @@ MONTHLY_ACTIVITY = Dataset(
         Column(
             "new_participants",
             "integer",
-            "Active participants for whom it is their first active month (the program_retention cohort size).",
+            "Active participants for whom it is their first active month: the program_retention cohort of "
+            "that month. Empty when the cohort has fewer than k_min people (suppressed there too).",
             "people",
         ),
         Column("edits", "integer", "Edits in nonprivate programs' timeslices starting in the month.", "edits"),
@@ -72,13 +73,15 @@ def as_of_month_key(as_of: dt.date) -> int:
 
 
 def monthly_activity(
-    activity: pd.DataFrame, participation: pd.DataFrame, courses: pd.DataFrame, as_of: dt.date
+    activity: pd.DataFrame, participation: pd.DataFrame, courses: pd.DataFrame, as_of: dt.date, k_min: int
 ) -> Dataset:
     """Complete the monthly measures into one row per month.
 
     `activity`: month, measure, value (edits, characters_added, new_editors).
     `participation`: cohort, month, active (participant_activity).
     `courses`: start_date, end_date of each nonprivate program (YYYY-MM-DD text).
+    A month's new participants are that month's retention cohort, so a cohort smaller than
+    `k_min` is suppressed here as in program_retention.
     """
     last = as_of_month_key(as_of) - 1
     measures = activity.pivot_table(index="month", columns="measure", values="value", aggfunc="sum")
@@ -100,7 +103,8 @@ def monthly_activity(
     frame["programs_started"] = _count_in(keys, starts)
     frame["active_programs"] = _count_overlapping(keys, running_starts.to_numpy(), running_ends.to_numpy())
     frame["active_participants"] = active.reindex(months, fill_value=0).to_numpy()
-    frame["new_participants"] = new.reindex(months, fill_value=0).to_numpy()
+    new_participants = new.reindex(months, fill_value=0)
+    frame["new_participants"] = new_participants.where(~new_participants.between(1, k_min - 1)).to_numpy()
     for measure in ("edits", "characters_added", "new_editors"):
         column = measures[measure] if measure in measures else pd.Series(dtype="Int64")
         frame[measure] = column.reindex(months).fillna(0).to_numpy()

@@ -11,7 +11,7 @@ start_date = { type = "date", description = "The campaign's start date, or when 
 end_date = { type = "date", description = "The campaign's end date, or when it has none, the latest end date of its nonprivate programs." }
 programs = { type = "integer", description = "Nonprivate programs in the campaign.", unit = "programs" }
 participants = { type = "integer", description = "Distinct participants (role 0) of those programs.", unit = "people" }
-new_editors = { type = "integer", description = "Distinct participants whose registration date lies in [program start - preregistration_days, program end] of a program of the campaign they took part in, before the as-of date (as in campaign_retention).", unit = "people" }
+new_editors = { type = "integer", description = "Distinct participants whose registration date lies in [program start - preregistration_days, program end] of a program of the campaign they took part in, before the as-of date (as in campaign_retention). Empty when fewer than k_min: the group is suppressed, as in campaign_retention.", unit = "people" }
 articles_edited = { type = "integer", description = "Sum of the programs' articles edited (article_count); an article edited in two programs counts twice, as on the Dashboard.", unit = "articles" }
 articles_created = { type = "integer", description = "Sum of the programs' articles created (new_article_count).", unit = "articles" }
 words_added = { type = "integer", description = "floor(sum of the programs' character_sum / 5.175).", unit = "words" }
@@ -61,7 +61,7 @@ SELECT
   DATE(COALESCE(ca.`end`, t.last_end)) AS end_date,
   t.programs,
   COALESCE(p.participants, 0) AS participants,
-  COALESCE(p.new_editors, 0) AS new_editors,
+  CASE WHEN COALESCE(p.new_editors, 0) < :k_min THEN NULL ELSE p.new_editors END AS new_editors,
   t.articles_edited,
   t.articles_created,
   t.words_added,

@@ -20,9 +20,11 @@ Readings chosen where the text leaves room (each is also listed in the report th
       registrations dated on or after the as-of date. courses.new_editors: [start, end] per course.
       campaigns.new_editors: retention.md section 2 with the default P = 0 (per course, not the campaign's span).
   R3  system_totals.facilitators: distinct role-1 users of all nonprivate courses (not only strictly current).
-  R4  k_min suppression applies to program_retention and campaign_retention only (the datasets with a
-      `suppressed` column). Plain counts elsewhere (monthly new_participants 2 and 1, campaigns.new_editors 2,
-      courses.new_editors 1) are published as they are, although some equal a suppressed group's size.
+  R4  k_min suppression applies to the two groups retention.md names, in every output built from them
+      ("suppression applies to every output built from the group"; issue 3: the common rules "apply to every
+      dataset"): a cohort (program_retention, and monthly_activity.new_participants, which is the size of that
+      month's cohort) and a campaign's new editors (campaign_retention, and campaigns.new_editors). Other counts
+      of people (courses.new_editors 1, monthly new_editors) are not such groups and are published as they are.
   R5  Dates are published as YYYY-MM-DD (courses.created_at included: docs/datasets.md has no datetime type);
       yearly_usage.year is an integer; training_completion_rate is trained_count / user_count (a fraction).
   R6  monthly_activity starts at the first month with any nonzero value (2024-11: c1 starts, first activity),
@@ -249,16 +251,16 @@ def test_monthly_activity(site):
         ("2024-12", 2, 2, 2, 0, 5, 350, 1),
         # none start; c3; Ana Ben Ida Jon Kim Lea Max; Ida..Max new; c3 9 + 2 (dewiki), 900+100; Ida..Max
         ("2025-01", 0, 1, 7, 5, 11, 1000, 5),
-        # c6 starts; c6; Fay Uma Vic; Uma Vic; c6 6, 400; Uma Vic
-        ("2025-02", 1, 1, 3, 2, 6, 400, 2),
+        # c6 starts; c6; Fay Uma Vic; Uma Vic (a cohort of 2 < k_min 5: suppressed, R4); c6 6, 400; Uma Vic
+        ("2025-02", 1, 1, 3, None, 6, 400, 2),
         # only the private c7 (Wes) this month: an all-zero month, present because there are no gaps
         ("2025-03", 0, 0, 0, 0, 0, 0, 0),
         # c4 starts (c5 private); c4; Ida Ole Pia Quy Rex Sol Tia; all but Ida; c4 12, 2000; Ole Pia Sol (Xia private)
         ("2025-04", 1, 1, 7, 6, 12, 2000, 3),
         # none; c4; Ole Quy; none; c4 3 + 0, 100 + 0; none
         ("2025-05", 0, 1, 2, 0, 3, 100, 0),
-        # c8 starts; c8 (c5 private); Ana Yan; Yan; c8 3, 200 (c5 June private); Yan 06-20
-        ("2025-06", 1, 1, 2, 1, 3, 200, 1),
+        # c8 starts; c8 (c5 private); Ana Yan; Yan (cohort of 1: suppressed, R4); c8 3, 200 (c5 June private); Yan
+        ("2025-06", 1, 1, 2, None, 3, 200, 1),
         # no 2025-07: the as-of month is never published (Zoe's registration, July slices)
     )
     compare("monthly_activity", rows(site, "monthly_activity"), expected, key=("month",), ordered=True)
@@ -296,7 +298,7 @@ def test_campaigns(site):
             "2025-02-28",  # explicit (its course ends 02-01)
             1,  # c6
             3,  # Uma Vic Fay
-            2,  # Uma Vic (R4: not suppressed here)
+            None,  # Uma Vic: 2 < k_min 5, suppressed as in campaign_retention (R4)
             1,
             1,
             77,  # floor(400 / 5.175) = floor(77.29)

@@ -24,7 +24,7 @@ COURSES = pd.DataFrame(
 
 
 def test_monthly_activity_by_hand():
-    rows = monthly_activity(ACTIVITY, PARTICIPATION, COURSES, dt.date(2025, 5, 20)).records()
+    rows = monthly_activity(ACTIVITY, PARTICIPATION, COURSES, dt.date(2025, 5, 20), k_min=2).records()
     assert [tuple(r.values()) for r in rows] == [
         # month, started, running, active, new, edits, characters, new editors
         ("2025-01", 1, 1, 0, 0, 0, 0, 0),
@@ -34,10 +34,17 @@ def test_monthly_activity_by_hand():
     ]
 
 
+def test_monthly_activity_suppresses_new_participants_of_a_small_cohort():
+    rows = monthly_activity(ACTIVITY, PARTICIPATION, COURSES, dt.date(2025, 5, 20), k_min=3).records()
+    # 2025-02's cohort has 3 people (published), 2025-04's has 2 (< 3: suppressed); 0 is no cohort at all.
+    assert [row["new_participants"] for row in rows] == [0, 3, 0, None]
+    assert rows[3]["active_participants"] == 3
+
+
 def test_monthly_activity_empty_database_gives_no_rows():
     empty_activity = ACTIVITY.iloc[0:0]
     empty_participation = PARTICIPATION.iloc[0:0]
-    dataset = monthly_activity(empty_activity, empty_participation, COURSES.iloc[0:0], dt.date(2025, 5, 1))
+    dataset = monthly_activity(empty_activity, empty_participation, COURSES.iloc[0:0], dt.date(2025, 5, 1), k_min=5)
     assert dataset.frame.empty
     assert list(dataset.frame.columns) == dataset.column_names
 
