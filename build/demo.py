@@ -1729,7 +1729,7 @@ def _write_mysql(url, parts: Iterable[tuple[str, dict[str, pd.DataFrame]]], bar,
             create_schema(connection, schema, "mysql")
             for table, frame in tables.items():
                 began = time.perf_counter()
-                _insert_mysql(connection, table, frame)
+                _load_mysql(connection, table, frame)
                 bar.step(f"{url.database}.{table}", len(frame), time.perf_counter() - began)
         connection.commit()
     finally:
@@ -1750,6 +1750,70 @@ def _python_columns(frame: pd.DataFrame) -> list[list]:
             values[series.isna().to_numpy()] = None
         columns.append(values.tolist())
     return columns
+
+
+# Server or client refusals of LOAD DATA LOCAL INFILE (local_infile off): fall back to INSERTs.
+_LOCAL_INFILE_REFUSED = {1148, 1229, 2068, 3948, 3950}
+
+
+def _load_mysql(connection, table: str, frame: pd.DataFrame, chunk: int = 500_000) -> None:
+    """Load `frame` into `table` with LOAD DATA LOCAL INFILE (tab-separated chunks, several times faster than
+    INSERTs), or with batched INSERTs when the server refuses local files. Any warning (a truncated or converted
+    value) is an error: the demo must arrive exactly as generated."""
+    import tempfile
+
+    import pymysql
+
+    if frame.empty:
+        return
+    names = ", ".join(f"`{c}`" for c in frame.columns)
+    cursor = connection.cursor()
+    try:
+        with tempfile.TemporaryDirectory(prefix="almanac-demo-") as folder:
+            path = Path(folder) / f"{table}.tsv"
+            for offset in range(0, len(frame), chunk):
+                path.write_bytes(_tsv(frame.iloc[offset : offset + chunk]))
+                try:
+                    cursor.execute(
+                        f"LOAD DATA LOCAL INFILE %s INTO TABLE `{table}` CHARACTER SET utf8mb4 "
+                        f"FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({names})",
+                        (str(path),),
+                    )
+                except (pymysql.err.OperationalError, pymysql.err.InternalError) as error:
+                    if offset == 0 and error.args and error.args[0] in _LOCAL_INFILE_REFUSED:
+                        log.info("demo: LOAD DATA LOCAL INFILE refused (%s); inserting %s in batches", error, table)
+                        _insert_mysql(connection, table, frame)
+                        return
+                    raise
+                if cursor.execute("SHOW WARNINGS LIMIT 3"):
+                    raise ValueError(f"loading demo table {table}: the server changed values: {cursor.fetchall()}")
+    finally:
+        cursor.close()
+    connection.commit()
+
+
+def _tsv(frame: pd.DataFrame) -> bytes:
+    """Rows for LOAD DATA: tab-separated, backslash escapes (\\, \\t, \\n, \\r), NULL as \\N, UTF-8."""
+    columns = []
+    for name in frame.columns:
+        series = frame[name]
+        missing = series.isna().to_numpy()
+        if pd.api.types.is_datetime64_any_dtype(series):
+            text = np.datetime_as_string(series.to_numpy().astype("datetime64[s]"), unit="s")
+            text = pd.Series(np.strings.replace(text, "T", " "), dtype=object)
+        elif pd.api.types.is_float_dtype(series):
+            text = pd.Series([repr(float(v)) for v in series.to_numpy()], dtype=object)
+        elif pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            text = pd.Series(np.asarray(series.fillna(0).to_numpy(), dtype=np.int64).astype(str), dtype=object)
+        else:
+            text = series.astype(object).where(~missing, "").astype(str)
+            for raw, escaped in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
+                text = text.str.replace(raw, escaped, regex=False)
+            text = pd.Series(text.to_numpy(dtype=object), dtype=object)
+        text[missing] = "\\N"
+        columns.append(text)
+    lines = columns[0].str.cat(columns[1:], sep="\t") if len(columns) > 1 else columns[0]
+    return ("\n".join(lines.tolist()) + "\n").encode("utf-8")
 
 
 def _insert_mysql(connection, table: str, frame: pd.DataFrame, batch: int = 5_000) -> None:

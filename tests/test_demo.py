@@ -601,10 +601,20 @@ def test_loading_into_mariadb_gives_the_duckdb_row_counts(mariadb_server, tmp_pa
         )
         name, stamp = cursor.fetchone()
         assert isinstance(name, bytes) and re.fullmatch(rb"\d{14}", stamp)
-        # Text round-trips: the hostile and non-Latin titles arrive intact.
-        cursor.execute(f"SELECT title FROM {prefix}_dashboard.courses ORDER BY id")
-        titles = [row[0] for row in cursor.fetchall()]
-        assert titles == list(tiny.dashboard["courses"]["title"])
+        # Values arrive intact: hostile and non-Latin text, newlines, NULLs, datetimes.
+        for name, columns in (
+            ("courses", ["title", "slug", "description", "start", "end", "private"]),
+            ("campaigns", ["title", "slug", "description", "start", "end"]),
+            ("users", ["username", "registered_at", "email"]),
+            ("articles_courses", ["user_ids", "first_revision", "course_id"]),
+        ):
+            cursor.execute(f"SELECT {', '.join(f'`{c}`' for c in columns)} FROM {prefix}_dashboard.{name} ORDER BY id")
+            loaded = pd.DataFrame(list(cursor.fetchall()), columns=columns)
+            frame = tiny.dashboard[name][columns].reset_index(drop=True)
+            for column in columns:
+                left = loaded[column].astype(object).where(loaded[column].notna(), None).tolist()
+                right = frame[column].astype(object).where(frame[column].notna(), None).tolist()
+                assert left == right, f"{name}.{column}"
         # Re-running is clean (tables dropped and recreated).
         again = demo.write_demo(
             scale=scale,
