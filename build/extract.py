@@ -122,7 +122,10 @@ def run(
                 frame = run_query(query, connection, parameters, retry=retry)
                 result.datasets[query.name] = query.empty_dataset().with_frame(frame)
                 log.info("%-28s %8d rows  %6.2fs", query.name, len(frame), time.monotonic() - started)
-            except (SourceError, QueryError, SchemaError, ExtractError) as error:
+            except SourceError as error:  # logged once when the source was opened
+                result.failures[query.name] = str(error)
+                log.error('Dataset "%s" could not be built: source %r is down.', query.name, query.source)
+            except (QueryError, SchemaError, ExtractError) as error:
                 result.failures[query.name] = str(error)
                 log.error('Dataset "%s" could not be built because of error: %s', query.name, error)
             except Exception as error:  # not a driver error we know: keep its words, name the query
@@ -169,6 +172,7 @@ def _connection(cache: dict, name: str, settings: Settings, result: Extraction |
             cache[name] = SourceError(
                 f"no source named {name!r}; add [sources.{name}] to site.toml or pass --source {name}=URL."
             )
+            log.error("%s", cache[name])
         else:
             source = settings.sources[name]
             try:

@@ -22,6 +22,7 @@ from build.config import SourceSettings, load_settings
 from build.extract import ExtractError, Progress, RetryPolicy, run, run_per_wiki, run_query, summarize_wikis
 from build.queries import discover, parse_query
 from build.sources import MySQLConnection, SourceError, mysql_driver, open_source
+from tests.conftest import run_build
 
 pytestmark = pytest.mark.mariadb
 
@@ -242,6 +243,30 @@ def test_wrong_password_is_one_clear_line_without_the_password(driver, database,
     assert result.sources["dashboard"]["status"] == "down"
     assert wrong not in str(result.sources) and ":***@" in result.sources["dashboard"]["url"]
     assert all(wrong not in record.getMessage() for record in caplog.records)
+
+
+def test_wrong_password_on_the_command_line(mariadb, database, tmp_path):
+    wrong = f"Wr0ng-{secrets.token_hex(8)}"
+    result = run_build(
+        "--as-of",
+        AS_OF.isoformat(),
+        "--out",
+        str(tmp_path / "site"),
+        "--source",
+        f"dashboard=mysql://root:{wrong}@127.0.0.1:3306/{database}",
+        "--source",
+        f"replica=mysql://root:{wrong}@127.0.0.1:3306/{database}",
+        cwd=tmp_path,
+    )
+    output = result.stdout + result.stderr
+    print(output)
+    assert result.returncode == 2
+    assert wrong not in output and "Traceback" not in output
+    first = next(line for line in output.splitlines() if "(1045)" in line)
+    assert first == (
+        f"source 'dashboard' (mysql://root@127.0.0.1:3306/{database}): cannot connect: "
+        "(1045) Access denied for user 'root'@'127.0.0.1' (using password: YES)"
+    )
 
 
 # --- session --------------------------------------------------------------------------------------
