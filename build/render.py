@@ -213,11 +213,17 @@ class Cell:
     note: bool = False
 
 
-def cell(name: str, column_type: str, value, row: dict) -> Cell:
+# Columns whose empty value always means a group smaller than k_min (no `suppressed` flag beside them).
+SUPPRESSED_WHEN_EMPTY = {("campaigns", "new_editors"), ("monthly_activity", "new_participants")}
+
+
+def cell(name: str, column_type: str, value, row: dict, dataset: str = "") -> Cell:
     """One table cell: numbers formatted and right-aligned; missing values explained in words."""
     if value is None:
         if "suppressed" in row and name in COUNT_COLUMNS_OF_GROUP:
             return Cell(TOO_FEW if row.get("suppressed") else NOT_YET, None, False, True)
+        if (dataset, name) in SUPPRESSED_WHEN_EMPTY:
+            return Cell(TOO_FEW, None, False, True)
         return Cell("—", None, False, True)
     if column_type == "boolean":
         return Cell("yes" if value else "no", int(bool(value)))
@@ -249,7 +255,7 @@ def make_table(dataset: Dataset, rows: list[dict], columns: list[str], caption: 
         description = column.description + (f" ({column.unit})" if column.unit else "")
         numeric = types[name] in ("integer", "number")
         header.append({"name": name, "label": human(name), "description": description, "numeric": numeric})
-    body = [[cell(name, types[name], row.get(name), row) for name in columns] for row in rows]
+    body = [[cell(name, types[name], row.get(name), row, dataset.name) for name in columns] for row in rows]
     return Table(header, body, caption, sortable)
 
 
@@ -653,7 +659,7 @@ class SiteRenderer:
         totals = [
             {
                 "label": human(name),
-                "cell": cell(name, campaigns.column(name).type, row.get(name), row),
+                "cell": cell(name, campaigns.column(name).type, row.get(name), row, "campaigns"),
                 "description": campaigns.column(name).description,
             }
             for name in shared["totals_columns"]

@@ -114,7 +114,7 @@ def make_frames(n_campaigns: int = 3, hostile: bool = True) -> dict[str, pd.Data
                     "programs_started": 10 + i % 7,
                     "active_programs": 40 + i,
                     "active_participants": 500 + 13 * i,
-                    "new_participants": 100 + 5 * (i % 4),
+                    "new_participants": None if i == 3 else 100 + 5 * (i % 4),
                     "edits": 20000 + 900 * i,
                     "characters_added": 1_000_000 + 5000 * i,
                     "new_editors": 60 + i,
@@ -169,7 +169,7 @@ def make_frames(n_campaigns: int = 3, hostile: bool = True) -> dict[str, pd.Data
                 "end_date": "2024-03-31",
                 "programs": 2,
                 "participants": 40 + i,
-                "new_editors": 12 if i % 3 else 3,
+                "new_editors": 12 if i % 3 else None,
                 "articles_edited": 120,
                 "articles_created": 14,
                 "words_added": 23456,
@@ -468,6 +468,10 @@ def test_suppressed_and_censored_are_words(site):
     out, _ = site
     hostile = (out / "campaigns/etc-passwd/index.html").read_text()
     assert "too few to publish" in hostile  # campaign 0 has fewer than k_min new editors
+    totals = hostile.split("totals-heading", 1)[1].split("</section>", 1)[0]
+    assert "too few to publish" in totals  # campaigns.new_editors is empty for a suppressed group
+    activity = (out / "activity/index.html").read_text()
+    assert "too few to publish" in activity  # monthly_activity.new_participants of a small cohort
     normal = (out / "campaigns/wiki-loves-cafe-2024/index.html").read_text()
     assert "not yet measurable" in normal  # k = 6 has not ended by the as-of date
     heatmap = (out / "retention/index.html").read_text()
