@@ -1,22 +1,21 @@
-"""The embedded demo: a deterministic, Dashboard-shaped database (plus a small wiki replica) generated with numpy,
-with the real DDL of schema/dashboard.sql and schema/replica.sql, written to DuckDB or MySQL/MariaDB.
+"""The embedded demo database: a deterministic, Dashboard-shaped dataset and small wiki replica (vectorised numpy),
+with the real DDL of schema/*.sql, written to DuckDB or MySQL/MariaDB (`python build.py demo`)."""
 
-What the demo contains, for query authors (all fixed, never relative to today's date):
-
-- Dates run from 2015-01-01 to 2026-10-31. No activity, edit, upload or registration is dated on or after
-  ``DATA_END`` (2026-11-01); a few courses end (or even start) later, as ongoing and future courses do.
-  ``--as-of 2026-11-01`` therefore sees every row, with complete and censored retention cells.
-  Cached course metrics (``view_sum``, ``recent_revision_count``) are computed as of ``DATA_END``.
-- Wikis (``WIKIS``): en/de/fr/ar/ru/zh/hi/es/zh-min-nan Wikipedia, English Wiktionary, Commons
-  (language 'commons', project 'wikimedia') and Wikidata (language NULL). Each is a replica ``<dbname>_p``.
-- Private courses have titles and slugs containing ``PRIVATE-`` plus a 6-digit number; the campaign whose courses
-  are all private is titled ``PRIVATE-CAMPAIGN-000005 ...``. ``private_markers(demo)`` lists them all.
-- Secret columns (users.email, real_name, wiki_token, wiki_secret, remember_token, chat_password,
-  courses.passcode, campaigns.default_passcode, courses_users.real_name) all start with ``SECRET-``.
-- Fixed campaign ids: 1 "Café Edit" / 2 "cafe edit" (differ by case and accent only), 3 titled
-  ``<script>alert("x")</script>``, 4 with slug ``../../etc/passwd``, 5 all-private, 6 undated (NULL start/end),
-  7 without any course.
-"""
+# For query authors -- what the demo contains (all fixed, never relative to today's date):
+# - Dates run from 2015-01-01 to 2026-10-31. Nothing (activity, edit, upload, registration, row timestamp) is dated
+#   on or after DATA_END = 2026-11-01 except schedules: a few courses end, and one or more start, later.
+#   `--as-of 2026-11-01` sees every row, with complete and censored retention cells. Cached course metrics
+#   (view_sum, recent_revision_count) are computed as of DATA_END.
+# - Wikis (WIKIS): en/de/fr/ar/ru/zh/hi/es/zh-min-nan Wikipedia, English Wiktionary, Commons (language 'commons',
+#   project 'wikimedia') and Wikidata (language NULL); each is a replica database <dbname>_p.
+# - Private courses have titles and slugs containing "PRIVATE-" and a 6-digit number; the campaign whose courses
+#   are all private is "PRIVATE-CAMPAIGN-000005 Closed cohort" (slug "private-campaign-000005_closed_cohort").
+#   private_markers(demo) lists them all.
+# - Secret columns (users.email, real_name, wiki_token, wiki_secret, remember_token, chat_password,
+#   courses.passcode, campaigns.default_passcode, courses_users.real_name) all start with "SECRET-".
+# - Fixed campaign ids: 1 "Café Edit" and 2 "cafe edit" (differ by case and accent only), 3 titled
+#   <script>alert("x")</script>, 4 with slug ../../etc/passwd, 5 all-private, 6 undated (NULL start and end),
+#   7 without any course. Courses 1-8 have each type; 9-13 hostile titles (course 9's slug is ../../etc/passwd).
 
 from __future__ import annotations
 
@@ -259,7 +258,8 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def duckdb_ddl(schema: str, namespace: str | None = None) -> list[str]:
+@functools.cache
+def duckdb_ddl(schema: str, namespace: str | None = None) -> tuple[str, ...]:
     """The DuckDB statements for schema/<schema>.sql, parsed with sqlglot (read="mysql") and repaired:
     AUTO_INCREMENT becomes a sequence default, named UNIQUE KEYs become UNIQUE constraints, plain INDEXes and
     charset/collation clauses are dropped, types as in `_DUCKDB_TYPES`. Column names and order are the DDL's."""
@@ -299,7 +299,7 @@ def duckdb_ddl(schema: str, namespace: str | None = None) -> list[str]:
                 parts.append(f"UNIQUE ({', '.join(_quote(c.name) for c in columns)})")
             # IndexColumnConstraint (a plain INDEX): dropped, DuckDB scans do not need it.
         statements.append(f"CREATE TABLE {prefix}{_quote(name)} (\n  " + ",\n  ".join(parts) + "\n)")
-    return statements
+    return tuple(statements)
 
 
 def _mysql_ddl(schema: str) -> list[str]:
@@ -317,8 +317,7 @@ def create_schema(connection, schema: str, dialect: str, *, namespace: str | Non
     if dialect == "duckdb":
         if namespace:
             connection.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(namespace)}")
-        for statement in duckdb_ddl(schema, namespace):
-            connection.execute(statement)
+        connection.execute(";\n".join(duckdb_ddl(schema, namespace)))  # one call: DDL statements are slow alone
     elif dialect == "mysql":
         cursor = connection.cursor()
         try:
@@ -491,7 +490,7 @@ class _Generator:
             ("Path Traversal Drive", TRAVERSAL_SLUG),
             ("PRIVATE-CAMPAIGN-000005 Closed cohort", "private-campaign-000005_closed_cohort"),
             ("Wiki Loves Everything (ongoing)", "wiki_loves_everything"),
-            ("Empty Campaign 2025", "empty_campaign_2025"),
+            ("Empty Campaign (no programs)", "empty_campaign"),
         ]
         slugs = np.array([t.lower().replace(" ", "_") for t in titles], dtype=object)
         for i, (title, slug) in enumerate(special):
@@ -1673,6 +1672,7 @@ def _write_duckdb_file(path: Path, parts: Iterable[tuple[str | None, str, dict[s
         leftover.unlink(missing_ok=True)
     connection = duckdb.connect(str(temporary))
     try:
+        connection.execute("BEGIN TRANSACTION")
         for namespace, schema, tables in parts:
             create_schema(connection, schema, "duckdb", namespace=namespace)
             prefix = f"{_quote(namespace)}." if namespace else ""
@@ -1683,6 +1683,7 @@ def _write_duckdb_file(path: Path, parts: Iterable[tuple[str | None, str, dict[s
                     connection.execute(f"INSERT INTO {prefix}{_quote(table)} SELECT * FROM _demo_frame")
                     connection.unregister("_demo_frame")
                 bar.step(f"{namespace or schema}.{table}", len(frame), time.perf_counter() - began)
+        connection.execute("COMMIT")
         connection.execute("CHECKPOINT")
     finally:
         connection.close()
