@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 site: $(VENV)/.runtime demo/dashboard.duckdb
 	$(BIN)/python build.py
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev node_modules/axe-core/axe.min.js
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -39,9 +39,15 @@ $(VENV)/.runtime: requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
+# axe-core (accessibility checks in the browser tests), pinned in package.json.
+node_modules/axe-core/axe.min.js: package.json
+	@command -v npm >/dev/null || { echo "npm is needed for the accessibility tests (Debian: apt-get install npm)"; exit 1; }
+	npm install --no-save --no-audit --no-fund --silent
+	touch $@
+
 $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 clean:
-	rm -rf site site.staging site.previous site.lock demo
+	rm -rf site site.staging site.previous site.lock demo node_modules

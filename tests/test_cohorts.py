@@ -63,9 +63,7 @@ NEW_EDITORS = pd.DataFrame(
     [(1, uid, f"U{uid}") for uid in range(1, 7)] + [(2, 1, "U1"), (2, 7, "U7")],
     columns=["campaign_id", "user_id", "username"],
 )
-CAMPAIGN_WIKIS = pd.DataFrame(
-    {"campaign_id": [1, 2], "language": ["en", "en"], "project": ["wikipedia", "wikipedia"]}
-)
+CAMPAIGN_WIKIS = pd.DataFrame({"campaign_id": [1, 2], "language": ["en", "en"], "project": ["wikipedia", "wikipedia"]})
 # E = 2025-01-31. Window 1: 2025-02-01..2025-03-02; window 2: 2025-03-03..2025-04-01;
 # window 3: 2025-04-02..2025-05-01.
 EDIT_DAYS = pd.DataFrame(

@@ -41,9 +41,11 @@ def things(rows):
 def test_engine_types_normalise_to_the_same_values():
     mariadb = things([(b"caf\xc3\xa9", decimal.Decimal("2"), decimal.Decimal("0.5"), 1, "2025-01-02 10:00:00")])
     duckdb = things([("café", 2, 0.5, True, pd.Timestamp("2025-01-02 10:00"))])
-    assert mariadb.records() == duckdb.records() == [
-        {"name": "café", "n": 2, "rate": 0.5, "flag": True, "day": "2025-01-02"}
-    ]
+    assert (
+        mariadb.records()
+        == duckdb.records()
+        == [{"name": "café", "n": 2, "rate": 0.5, "flag": True, "day": "2025-01-02"}]
+    )
     assert to_csv_bytes(mariadb) == to_csv_bytes(duckdb)
 
 
