@@ -388,7 +388,16 @@ class MySQLConnection(Connection):
 
     dialect = "mysql"
 
-    def __init__(self, name: str, description: str, connect: Callable[[], Any], statement_timeout: float, secret=None):
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        connect: Callable[[], Any],
+        statement_timeout: float,
+        secret=None,
+        driver=None,
+    ):
+        self.driver = driver or mysql_driver()
         self.connect = connect
         self.statement_timeout = statement_timeout
         self.secret = secret
@@ -396,10 +405,6 @@ class MySQLConnection(Connection):
         super().__init__(name, None, description)
         self.raw = connect()
         self._prepare_session()
-
-    @property
-    def driver(self):
-        return mysql_driver()
 
     @property
     def is_mariadb(self) -> bool:
@@ -562,9 +567,13 @@ def _open_mysql(source: SourceSettings, url: SourceURL, statement_timeout: float
             lambda: driver.connect(**arguments),
             statement_timeout,
             secret=credentials.password,
+            driver=driver,
         )
     except driver.Error as error:  # both drivers' errors carry (code, message)
         message = f"source {source.name!r} ({described}): cannot connect: {server_message(error)}"
+        given_by = [where for where in credentials.where if where != "URL"]
+        if given_by:
+            message += f" [credentials from {', '.join(given_by)}]"
         raise SourceError(scrub(message, credentials.password)) from None
 
 

@@ -205,6 +205,13 @@ def test_option_file_credentials(driver, database, mysql_user, tmp_path, monkeyp
     with open_source(source, ROOT) as connection:
         assert current_user(connection) == user
 
+    # A wrong password from an option file: the message says which file, never the password.
+    wrong_file = write_option_file(tmp_path / "wrong.cnf", user, "not-" + password)
+    with pytest.raises(SourceError) as caught:
+        open_source(SourceSettings("dashboard", f"mysql://127.0.0.1/{database}", option_file=str(wrong_file)), ROOT)
+    assert str(caught.value).endswith(f"(using password: YES) [credentials from {wrong_file}]")
+    assert password not in str(caught.value)
+
     # Toolforge's ~/replica.my.cnf, found by itself for a replica source.
     monkeypatch.setenv("HOME", str(tmp_path))
     write_option_file(tmp_path / "replica.my.cnf", user, password)
