@@ -638,9 +638,11 @@ CHARTS: tuple[ChartDef, ...] = (
         "campaign-participants",
         "campaign_activity",
         "Active participants per month",
-        "Line chart: participants of this campaign who edited, per month.",
+        # Bars, not a line: campaign_activity has no row for a month without activity, and a line would
+        # draw a slope across such gaps.
+        "Bar chart: participants of this campaign who edited, per month; months without a bar had no activity.",
         MONTHLY + ("active_participants",),
-        _line([("active_participants", "Active participants")], [BLUE], "People", height=200, short=True),
+        _bars_by_month("active_participants", "People", BLUE, short=True),
         per_campaign=True,
         parse=MONTH_PARSE,
     ),
