@@ -1672,9 +1672,10 @@ def _write_duckdb_file(path: Path, parts: Iterable[tuple[str | None, str, dict[s
         leftover.unlink(missing_ok=True)
     connection = duckdb.connect(str(temporary))
     try:
-        connection.execute("BEGIN TRANSACTION")
         for namespace, schema, tables in parts:
+            connection.execute("BEGIN TRANSACTION")
             create_schema(connection, schema, "duckdb", namespace=namespace)
+            connection.execute("COMMIT")  # the DDL in one transaction; each table's rows in their own
             prefix = f"{_quote(namespace)}." if namespace else ""
             for table, frame in tables.items():
                 began = time.perf_counter()
@@ -1683,7 +1684,6 @@ def _write_duckdb_file(path: Path, parts: Iterable[tuple[str | None, str, dict[s
                     connection.execute(f"INSERT INTO {prefix}{_quote(table)} SELECT * FROM _demo_frame")
                     connection.unregister("_demo_frame")
                 bar.step(f"{namespace or schema}.{table}", len(frame), time.perf_counter() - began)
-        connection.execute("COMMIT")
         connection.execute("CHECKPOINT")
     finally:
         connection.close()
