@@ -45,8 +45,12 @@ node_modules/axe-core/axe.min.js: package.json
 	npm install --no-save --no-audit --no-fund --silent
 	touch $@
 
+# mysqlclient (the faster, optional MySQL driver) is installed when it can be compiled here
+# (Debian: libmariadb-dev and pkg-config), so its tests run too; otherwise they skip.
 $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	if pkg-config --exists libmariadb 2>/dev/null || pkg-config --exists mysqlclient 2>/dev/null; then \
+		$(BIN)/python -m pip install --quiet "mysqlclient==2.2.7"; fi
 	touch $@
 
 clean:

@@ -49,7 +49,8 @@ def build_site(settings: config.Settings) -> int:
         extraction = extract.run(database_queries, settings)
         datasets = keep_last_published(extraction, database_queries, staging_dir)
         if not any(not d.stale for d in datasets.values()):
-            raise NothingPublished("every query failed: " + "; ".join(extraction.failures.values()))
+            reasons = sorted(set(extraction.failures.values()))
+            raise NothingPublished("every query failed: " + "; ".join(reasons))
 
         log.info("Looking up edits on the wiki replicas")
         replica = extract_replica_edits(all_queries, datasets, settings)
@@ -110,8 +111,8 @@ def extract_replica_edits(all_queries, datasets: dict[str, Dataset], settings: c
             datasets["campaign_wikis"].frame,
             settings.get("retention", "retention_wikis"),
         )
-        dataset, error, sources = extract.run_per_wiki(query, settings, targets)
-        result.sources.update(sources)
+        dataset, error, wikis = extract.run_per_wiki(query, settings, targets)
+        result.sources[query.source] = extract.summarize_wikis(settings.sources[query.source], wikis)
         if dataset is None:
             result.failures[query.name] = error
         else:
