@@ -48,7 +48,7 @@ def build_site(settings: config.Settings) -> int:
         database_queries = [q for q in all_queries if not q.per_wiki]
         extraction = extract.run(database_queries, settings)
         datasets = keep_last_published(extraction, database_queries, staging_dir)
-        if not any(not d.stale for d in datasets.values()):
+        if all(dataset.stale for dataset in datasets.values()):
             reasons = sorted(set(extraction.failures.values()))
             raise NothingPublished("every query failed: " + "; ".join(reasons))
 
@@ -59,7 +59,7 @@ def build_site(settings: config.Settings) -> int:
         datasets.update(replica.datasets)
 
         log.info("Deriving metrics and cohorts")
-        derived, derive_failures = derive(datasets, settings, staging_dir)
+        derived, derive_failures = derive(datasets, extraction.failures, settings, staging_dir)
         datasets.update(derived)
         extraction.failures.update(derive_failures)
 
@@ -120,7 +120,7 @@ def extract_replica_edits(all_queries, datasets: dict[str, Dataset], settings: c
     return result
 
 
-def derive(datasets: dict[str, Dataset], settings: config.Settings, staging_dir: Path):
+def derive(datasets: dict[str, Dataset], failures: dict[str, str], settings: config.Settings, staging_dir: Path):
     """Compute the derived datasets; one whose inputs failed keeps its last published rows."""
     as_of, k_min = settings.as_of, settings.k_min
     recipes = [
@@ -149,17 +149,18 @@ def derive(datasets: dict[str, Dataset], settings: config.Settings, staging_dir:
             ),
         ),
     ]
-    derived, failures = {}, {}
+    derived, derive_failures = {}, {}
     for schema, inputs, make in recipes:
         unusable = [name for name in inputs if name not in datasets or datasets[name].stale]
         if unusable:
-            failures[schema.name] = f"{schema.origin}: not derived, because {', '.join(unusable)} failed."
+            reasons = "; ".join(failures.get(name, f"{name} is missing") for name in unusable)
+            derive_failures[schema.name] = f"not derived, because {', '.join(unusable)} failed: {reasons}"
             previous = read_published(schema, staging_dir)
             if previous is not None:
                 derived[schema.name] = previous
             continue
         derived[schema.name] = make(*(datasets[name] for name in inputs))
-    return derived, failures
+    return derived, derive_failures
 
 
 def publish(datasets: dict[str, Dataset], settings: config.Settings, out_dir: Path) -> dict[str, PublishedDataset]:

@@ -151,6 +151,9 @@ def test_a_failing_query_keeps_its_last_published_files_and_exits_1(demo_sources
 
     broken = (queries / "wikis.sql").read_text(encoding="utf-8").replace("FROM programs AS p", "FROM no_such_table")
     (queries / "wikis.sql").write_text(broken, encoding="utf-8")
+    before_retention = (tmp_path / "site" / "data" / "v1" / "program_retention.csv").read_bytes()
+    text = (queries / "participant_activity.sql").read_text(encoding="utf-8")
+    (queries / "participant_activity.sql").write_text(text.replace("JOIN cohorts AS c", "JOIN no_cohorts AS c"))
     result = run_build(*arguments)
     assert result.returncode == 1, result.stderr
     assert "wikis" in result.stderr and "no_such_table" in result.stderr
@@ -159,6 +162,13 @@ def test_a_failing_query_keeps_its_last_published_files_and_exits_1(demo_sources
     wikis = next(d for d in status["datasets"] if d["name"] == "wikis")
     assert status["state"] == "stale" and wikis["status"] == "stale" and "no_such_table" in wikis["error"]
     assert wikis["last_success"] is not None
+    # A failed input of a derivation: the derived datasets keep their files and say why.
+    assert (tmp_path / "site" / "data" / "v1" / "program_retention.csv").read_bytes() == before_retention
+    retention = next(d for d in status["datasets"] if d["name"] == "program_retention")
+    assert retention["status"] == "stale" and "participant_activity" in retention["error"]
+    assert "no_cohorts" in retention["error"]
+    assert next(d for d in status["datasets"] if d["name"] == "monthly_activity")["status"] == "stale"
+    assert next(d for d in status["datasets"] if d["name"] == "campaigns")["status"] == "fresh"
     assert "wikis" in (tmp_path / "site" / "status" / "index.html").read_text(encoding="utf-8")
 
     strict = run_build(*arguments, "--strict")
