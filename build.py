@@ -101,7 +101,7 @@ def keep_last_published(
 def extract_replica_edits(all_queries, datasets: dict[str, Dataset], settings: config.Settings):
     """Run the per-wiki replica queries for the campaigns' new editors (retention.md §2)."""
     result = extract.Extraction()
-    inputs = ("campaign_new_editors", "campaign_wikis")
+    inputs = ("campaign_new_editors", "campaign_wikis", "campaigns")
     for query in (q for q in all_queries if q.per_wiki):
         if any(name not in datasets for name in inputs):
             result.failures[query.name] = f"{query.origin}: not run, because {' or '.join(inputs)} failed."
@@ -111,7 +111,10 @@ def extract_replica_edits(all_queries, datasets: dict[str, Dataset], settings: c
             datasets["campaign_wikis"].frame,
             settings.get("retention", "retention_wikis"),
         )
-        dataset, error, wikis = extract.run_per_wiki(query, settings, targets)
+        period = cohorts.edit_period(
+            datasets["campaigns"].frame, settings.get("retention", "retention_windows"), settings.as_of
+        )
+        dataset, error, wikis = extract.run_per_wiki(query, settings, targets, extra_parameters=period)
         result.sources[query.source] = extract.summarize_wikis(settings.sources[query.source], wikis)
         if dataset is None:
             result.failures[query.name] = error

@@ -122,6 +122,24 @@ def edit_targets(
     return {wiki: sorted(set(group["username"])) for wiki, group in pairs.groupby("wiki", sort=True)}
 
 
+def edit_period(campaigns: pd.DataFrame, windows: list[int], as_of: dt.date) -> dict[str, str]:
+    """The replica timestamps bounding every retention window: `:edits_from` (inclusive) and
+    `:edits_until` (exclusive), as 'YYYYMMDDHHMMSS'. Edits outside them cannot change any number,
+    so the replicas need not send them. With end dates 2025-01-31 and 2025-03-31, windows [1, 3]
+    and as-of 2026-01-01: from 20250201000000 until 20250630000000.
+    """
+    ends = [dt.date.fromisoformat(end) for end in campaigns["end_date"] if isinstance(end, str)]
+    if not ends:
+        return {"edits_from": _stamp(as_of), "edits_until": _stamp(as_of)}
+    first = min(ends) + dt.timedelta(days=1)
+    last = min(max(ends) + dt.timedelta(days=30 * max(windows) + 1), as_of)
+    return {"edits_from": _stamp(first), "edits_until": _stamp(max(first, last))}
+
+
+def _stamp(day: dt.date) -> str:
+    return day.strftime("%Y%m%d") + "000000"
+
+
 def campaign_retention(
     campaigns: pd.DataFrame,
     new_editors: pd.DataFrame,

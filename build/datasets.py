@@ -112,6 +112,9 @@ def _needs_lowercase(frame: pd.DataFrame, dataset: Dataset) -> bool:
 
 def _coerce(values: pd.Series, column: Column, dataset: Dataset) -> pd.Series:
     try:
+        fast = _coerce_uniform(values, column.type)
+        if fast is not None:
+            return fast
         if column.type == "integer":
             return pd.Series([_to_int(v) for v in values], dtype="Int64")
         if column.type == "number":
@@ -128,6 +131,17 @@ def _coerce(values: pd.Series, column: Column, dataset: Dataset) -> pd.Series:
             f"{column.type} but holds a value that is not: {error}"
         ) from error
     raise SchemaError(f"{dataset.origin}: column {column.name!r} has unknown type {column.type!r}")
+
+
+def _coerce_uniform(values: pd.Series, column_type: str) -> pd.Series | None:
+    """The vectorised path for a column whose values already have the declared kind (most
+    columns of a large result); None sends the column value by value through the checks."""
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if column_type == "string" and kind in ("string", "empty"):
+        return values.astype("string")
+    if column_type == "integer" and kind in ("integer", "empty") and values.dtype != object:
+        return values.astype("Int64")
+    return None
 
 
 def _missing(value) -> bool:

@@ -240,7 +240,8 @@ def bind(tree: exp.Expression, values: dict[str, object], where: str) -> exp.Exp
 
 def to_sql(tree: exp.Expression, dialect: str) -> str:
     """Generate SQL for `dialect` ('mysql' or 'duckdb'), with our fixes for sqlglot's gaps."""
-    if dialect == "duckdb":
+    # Copy only when there is something to fix: a bound tree can hold a very long IN list.
+    if dialect == "duckdb" and tree.find(exp.TimestampDiff):
         tree = tree.copy().transform(_fix_for_duckdb)
     return tree.sql(dialect=dialect)
 

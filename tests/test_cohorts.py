@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from build.cohorts import campaign_retention, edit_targets, program_retention
+from build.cohorts import campaign_retention, edit_period, edit_targets, program_retention
 
 # Participation counts by hand. Cohort 2025-01: 6 people, 3 of them active in 2025-02,
 # none in 2025-03, 2 in 2025-04. Cohort 2025-03: 2 people (below k_min = 5), 1 active in 2025-04.
@@ -124,3 +124,14 @@ def test_campaign_retention_counts_configured_wikis_instead():
 )
 def test_edit_targets_group_names_by_replica(retention_wikis, expected):
     assert edit_targets(NEW_EDITORS, CAMPAIGN_WIKIS, list(retention_wikis)) == expected
+
+
+def test_edit_period_covers_every_window_and_stops_at_the_as_of_date():
+    ends = pd.DataFrame({"end_date": ["2025-03-31", None, "2025-01-31"]})
+    assert edit_period(ends, [1, 3], dt.date(2026, 1, 1)) == {
+        "edits_from": "20250201000000",  # the day after the earliest end
+        "edits_until": "20250630000000",  # 2025-03-31 + 90 days is 06-29, the last day of window 3
+    }
+    assert edit_period(ends, [1, 3], dt.date(2025, 5, 1))["edits_until"] == "20250501000000"
+    nothing = edit_period(ends.iloc[1:2], [1], dt.date(2025, 5, 1))
+    assert nothing["edits_from"] == nothing["edits_until"]

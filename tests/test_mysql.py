@@ -538,7 +538,9 @@ def test_every_query_runs_on_the_empty_real_schema(driver, make_database, mariad
         ran = []
         for query in queries:
             if query.per_wiki:
-                dataset, error, _ = run_per_wiki(query, settings, {"enwiki": ["Nobody", "Zoë"]}, retry=FAST)
+                period = {"edits_from": "20240101000000", "edits_until": "20260101000000"}
+                names = {"enwiki": ["Nobody", "Zoë"]}
+                dataset, error, _ = run_per_wiki(query, settings, names, extra_parameters=period, retry=FAST)
                 assert error is None, error
                 assert len(dataset.frame) == 0
             else:
