@@ -40,10 +40,11 @@ $(VENV)/.runtime: requirements.txt
 	touch $@
 
 # axe-core (accessibility checks in the browser tests), pinned in package.json.
+# Without npm the accessibility test skips with the reason (and fails under CI=true).
 node_modules/axe-core/axe.min.js: package.json
-	@command -v npm >/dev/null || { echo "npm is needed for the accessibility tests (Debian: apt-get install npm)"; exit 1; }
-	npm install --no-save --no-audit --no-fund --silent
-	touch $@
+	@if command -v npm >/dev/null; then \
+		npm install --no-save --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the accessibility checks will be skipped (Debian: apt-get install npm)"; fi
 
 # mysqlclient (the faster, optional MySQL driver) is installed when it can be compiled here
 # (Debian: libmariadb-dev and pkg-config), so its tests run too; otherwise they skip.

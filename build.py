@@ -25,7 +25,7 @@ from pathlib import Path
 
 import click
 
-from build import archive, cohorts, config, extract, lock, metrics, queries, render, report, staging
+from build import archive, charts, cohorts, config, extract, lock, metrics, queries, render, report, staging
 from build.config import SettingsError
 from build.datasets import Dataset, PublishedDataset, datapackage, publish_dataset, read_published, write_datapackage
 from build.queries import QueryError
@@ -41,6 +41,8 @@ def build_site(settings: config.Settings) -> int:
     """Build the whole site into settings.out_dir; return the exit code."""
     started = time.monotonic()
     all_queries = queries.discover(settings.queries_dir)  # a malformed query stops the build here
+    if not all_queries:
+        raise NothingPublished(f"no queries: {settings.queries_dir} has no .sql file (see [build] queries).")
     log.info("Read %d queries from %s; as-of date %s", len(all_queries), settings.queries_dir, settings.as_of)
     staging_dir = staging.prepare(settings.out_dir)
     try:
@@ -103,7 +105,7 @@ def extract_replica_edits(all_queries, datasets: dict[str, Dataset], settings: c
     result = extract.Extraction()
     inputs = ("campaign_new_editors", "campaign_wikis", "campaigns")
     for query in (q for q in all_queries if q.per_wiki):
-        if any(name not in datasets for name in inputs):
+        if any(name not in datasets or datasets[name].stale for name in inputs):
             result.failures[query.name] = f"{query.origin}: not run, because {' or '.join(inputs)} failed."
             continue
         targets = cohorts.edit_targets(
@@ -162,7 +164,14 @@ def derive(datasets: dict[str, Dataset], failures: dict[str, str], settings: con
             if previous is not None:
                 derived[schema.name] = previous
             continue
-        derived[schema.name] = make(*(datasets[name] for name in inputs))
+        try:
+            derived[schema.name] = make(*(datasets[name] for name in inputs))
+        except Exception as error:  # one failed derivation costs its dataset, not the build
+            derive_failures[schema.name] = f"{schema.origin}: {type(error).__name__}: {error}"
+            log.error('Dataset "%s" could not be derived because of error: %s', schema.name, error)
+            previous = read_published(schema, staging_dir)
+            if previous is not None:
+                derived[schema.name] = previous
     return derived, derive_failures
 
 
@@ -306,8 +315,17 @@ def cli(ctx, config_path, out, sources, as_of, strict, quiet):
     except lock.LockHeld as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(report.EXIT_LOCKED)
-    except (QueryError, NothingPublished, lock.LockError, staging.StagingError) as error:
+    except (
+        QueryError,
+        NothingPublished,
+        lock.LockError,
+        staging.StagingError,
+        render.RenderError,
+        charts.ChartError,
+    ) as error:
         raise Failure(str(error)) from None
+    except KeyboardInterrupt:
+        raise Failure("interrupted: nothing was published; the last site is unchanged.") from None
     except Exception as error:
         if os.environ.get("ALMANAC_DEBUG"):
             raise

@@ -104,12 +104,14 @@ def campaign_dbnames(campaign_wikis: pd.DataFrame, retention_wikis: list[str]) -
     if retention_wikis:
         campaigns = campaign_wikis["campaign_id"].drop_duplicates()
         pairs = [(c, w) for c in campaigns for w in retention_wikis]
-        return pd.DataFrame(pairs, columns=["campaign_id", "wiki"])
+        frame = pd.DataFrame(pairs, columns=["campaign_id", "wiki"])
+        return frame.astype({"wiki": "string"})
     wikis = [
         wiki_dbname(lang, project)
         for lang, project in zip(campaign_wikis["language"], campaign_wikis["project"], strict=True)
     ]
-    return pd.DataFrame({"campaign_id": campaign_wikis["campaign_id"], "wiki": wikis}).drop_duplicates()
+    frame = pd.DataFrame({"campaign_id": campaign_wikis["campaign_id"], "wiki": pd.Series(wikis, dtype="string")})
+    return frame.drop_duplicates()
 
 
 def edit_targets(

@@ -1,11 +1,19 @@
 """Wiki names: the Dashboard's `wikis` row (language, project) as a domain and a replica dbname.
 
-Pure helpers shared by the demo generator, the retention derivation and the wikis dataset.
+Pure helpers used by the demo generator and the campaign retention derivation; the queries
+build the same domain in SQL, and a test checks that both agree.
 """
 
 from __future__ import annotations
 
 SPECIAL_DBNAMES = {"commons": "commonswiki", "meta": "metawiki", "species": "specieswiki"}
+# Wikis whose database name does not follow the language + project rule.
+IRREGULAR_DBNAMES = {
+    ("be-tarask", "wikipedia"): "be_x_oldwiki",
+    ("incubator", "wikimedia"): "incubatorwiki",
+    ("www", "mediawiki"): "mediawikiwiki",
+    ("sources", "wikisource"): "sourceswiki",
+}
 
 
 def wiki_domain(language: str | None, project: str) -> str:
@@ -24,6 +32,8 @@ def wiki_dbname(language: str | None, project: str) -> str:
     as in MediaWiki's own names ("zh-min-nan" → 'zh_min_nanwiki')."""
     if project == "wikidata":
         return "wikidatawiki"
+    if (language, project) in IRREGULAR_DBNAMES:
+        return IRREGULAR_DBNAMES[(language, project)]
     if language in SPECIAL_DBNAMES:
         return SPECIAL_DBNAMES[language]
     if not language:

@@ -1,6 +1,6 @@
 /*
 title = "Campaign activity by month"
-description = "Per campaign and month (before the as-of month): active participants and edits in the campaign's nonprivate programs. Months without activity have no row."
+description = "Per campaign and month (before the as-of month): active participants and edits in the campaign's nonprivate programs. A month with neither an edit nor an active participant has no row."
 sort = ["campaign", "month"]
 
 [columns]
@@ -30,11 +30,17 @@ people AS (
   JOIN courses_users AS cu ON cu.course_id = t.course_id AND cu.user_id = t.user_id AND cu.role = 0
   WHERE t.revision_count > 0 AND t.start < CAST(:as_of_month AS DATE)
   GROUP BY cp.campaign_id, DATE_FORMAT(t.start, '%Y-%m')
+),
+months AS (
+  SELECT campaign_id, month FROM edits WHERE edits > 0
+  UNION
+  SELECT campaign_id, month FROM people
 )
-SELECT ca.slug AS campaign, e.month,
+SELECT ca.slug AS campaign, m.month,
        COALESCE(p.active_participants, 0) AS active_participants,
        COALESCE(e.edits, 0) AS edits,
        COALESCE(e.characters_added, 0) AS characters_added
-FROM edits AS e
-JOIN campaigns AS ca ON ca.id = e.campaign_id
-LEFT JOIN people AS p ON p.campaign_id = e.campaign_id AND p.month = e.month
+FROM months AS m
+JOIN campaigns AS ca ON ca.id = m.campaign_id
+LEFT JOIN edits AS e ON e.campaign_id = m.campaign_id AND e.month = m.month
+LEFT JOIN people AS p ON p.campaign_id = m.campaign_id AND p.month = m.month

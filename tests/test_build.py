@@ -248,3 +248,44 @@ def test_help_explains_every_command():
     }.items():
         text = run_build(command, "--help").stdout
         assert all(option in text for option in options), command
+
+
+def test_an_empty_database_builds_every_dataset_with_no_rows(tmp_path):
+    import duckdb
+
+    from build import demo
+
+    for name in ("dashboard", "replica"):
+        with duckdb.connect(str(tmp_path / f"{name}.duckdb")) as connection:
+            demo.create_schema(connection, name, "duckdb")
+    result = run_build(
+        "--as-of",
+        AS_OF,
+        "--out",
+        str(tmp_path / "site"),
+        "--source",
+        f"dashboard=duckdb:///{tmp_path}/dashboard.duckdb",
+        "--source",
+        f"replica=duckdb:///{tmp_path}/replica.duckdb",
+    )
+    assert result.returncode == 0, result.stderr
+    data = tmp_path / "site" / "data" / "v1"
+    totals = json.loads((data / "system_totals.json").read_text(encoding="utf-8"))
+    assert totals == [dict.fromkeys(totals[0], 0)]
+    for name in DATASETS - {"system_totals"}:
+        assert json.loads((data / f"{name}.json").read_text(encoding="utf-8")) == [], name
+    assert (tmp_path / "site" / "campaigns" / "index.html").exists()
+
+
+def test_wiki_domains_in_sql_agree_with_the_python_rule(demo_site):
+    from build.wikis import wiki_domain
+
+    for row in json.loads((demo_site / "data" / "v1" / "wikis.json").read_text(encoding="utf-8")):
+        assert row["wiki"] == wiki_domain(row["language"], row["project"])
+
+
+def test_no_queries_is_one_clear_error(tmp_path):
+    (tmp_path / "queries").mkdir()
+    (tmp_path / "site.toml").write_text(f'[build]\nqueries = "{tmp_path / "queries"}"\n', encoding="utf-8")
+    result = run_build("--config", str(tmp_path / "site.toml"))
+    assert result.returncode == 2 and "has no .sql file" in result.stderr
