@@ -54,3 +54,43 @@ def test_archive_commits_only_changes_and_history_reads_them_back(tmp_path, demo
 
     missing = run_build(*common, "history", "no_such_dataset")
     assert missing.returncode == 2 and "no_such_dataset" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_serve_previews_the_built_site_on_localhost(demo_site):
+    import os
+    import socket
+    import sys
+    import time
+    import urllib.request
+
+    from conftest import ROOT
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "build.py"), "--out", str(demo_site), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=os.environ.copy(),
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    assert response.status == 200 and b"<html" in response.read()
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "serve did not answer within 20 s"
+                time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/data/v1/datapackage.json", timeout=2) as response:
+            assert response.status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_serve_without_a_built_site_says_what_to_do(tmp_path):
+    result = run_build("--out", str(tmp_path / "nothing"), "serve")
+    assert result.returncode == 2 and "make site" in result.stderr
