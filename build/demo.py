@@ -588,6 +588,10 @@ class _Generator:
         start_day[has_window] = c_start + np.floor(rng.random(has_window.sum()) * (slack + 1)).astype(int)
         legacy = ctype == 7
         start_day[legacy] = np.datetime64("2015-01-05") + rng.integers(0, 500, legacy.sum())
+        # Legacy courses predate campaigns: a legacy course dated in 2015 stays out of a 2023 campaign.
+        outside = legacy & has_window
+        outside[special_courses] = False
+        primary[outside] = 0
         future = (rng.random(n) < 0.005) & ~legacy & (primary == 0)
         future[future_course] = True
         start_day[future] = DATA_END + rng.integers(3, 90, future.sum())
@@ -1294,10 +1298,18 @@ class _Generator:
         # Second and third campaigns for some courses (never the all-private or the empty campaign).
         eligible = np.setdiff1d(np.arange(1, self.n_campaigns + 1), [PRIVATE_CAMPAIGN, EMPTY_CAMPAIGN])
         extra_courses, extra_campaigns = [], []
+        # A second campaign runs at about the same time: among the eligible campaigns, one of the few
+        # whose start is nearest the course's start (so a campaign page does not span unrelated years).
+        camp = self.campaign.set_index("id").loc[eligible]
+        by_start = np.argsort(camp["start_day"].to_numpy(), kind="stable")
+        starts = camp["start_day"].to_numpy()[by_start]
+        course_start = course["start_day"].to_numpy()
         for share in (0.15, 0.03):
             chosen = np.flatnonzero((rng.random(n) < share) & (primary > 0) & (primary != PRIVATE_CAMPAIGN))
+            nearest = np.searchsorted(starts, course_start[chosen])
+            pick = np.clip(nearest + rng.integers(-2, 2, len(chosen)), 0, len(starts) - 1)
             extra_courses.append(chosen)
-            extra_campaigns.append(rng.choice(eligible, len(chosen)))
+            extra_campaigns.append(eligible[by_start[pick]])
         special = np.asarray(self.notes["special_course_ids"]) - 1
         extra_courses.append(special[:3])
         extra_campaigns.append(np.full(3, 6))  # campaign 1's courses are also in the undated campaign 6
