@@ -83,6 +83,10 @@ def build_site(settings: config.Settings) -> int:
     return build_report.exit_code
 
 
+# The datasets `derive` computes (in this order) rather than a query; their schemas live in their modules.
+DERIVED = (metrics.MONTHLY_ACTIVITY, cohorts.PROGRAM_RETENTION, cohorts.CAMPAIGN_RETENTION)
+
+
 class NothingPublished(Exception):
     """The build stopped before publishing anything (exit code 2)."""
 
@@ -128,19 +132,16 @@ def extract_replica_edits(all_queries, datasets: dict[str, Dataset], settings: c
 def derive(datasets: dict[str, Dataset], failures: dict[str, str], settings: config.Settings, staging_dir: Path):
     """Compute the derived datasets; one whose inputs failed keeps its last published rows."""
     as_of, k_min = settings.as_of, settings.k_min
-    recipes = [
-        (
-            metrics.MONTHLY_ACTIVITY,
+    recipes = {  # each derived dataset: its inputs and how to make it
+        metrics.MONTHLY_ACTIVITY.name: (
             ("activity_by_month", "participant_activity", "courses"),
             lambda a, p, c: metrics.monthly_activity(a.frame, p.frame, c.frame, as_of, k_min),
         ),
-        (
-            cohorts.PROGRAM_RETENTION,
+        cohorts.PROGRAM_RETENTION.name: (
             ("participant_activity",),
             lambda p: cohorts.program_retention(p.frame, as_of, settings.get("retention", "retention_months"), k_min),
         ),
-        (
-            cohorts.CAMPAIGN_RETENTION,
+        cohorts.CAMPAIGN_RETENTION.name: (
             ("campaigns", "campaign_new_editors", "campaign_wikis", "edit_days"),
             lambda c, n, w, e: cohorts.campaign_retention(
                 c.frame,
@@ -153,9 +154,10 @@ def derive(datasets: dict[str, Dataset], failures: dict[str, str], settings: con
                 retention_wikis=settings.get("retention", "retention_wikis"),
             ),
         ),
-    ]
+    }
     derived, derive_failures = {}, {}
-    for schema, inputs, make in recipes:
+    for schema in DERIVED:
+        inputs, make = recipes[schema.name]
         unusable = [name for name in inputs if name not in datasets or datasets[name].stale]
         if unusable:
             reasons = "; ".join(failures.get(name, f"{name} is missing") for name in unusable)
@@ -196,12 +198,11 @@ def publish(datasets: dict[str, Dataset], settings: config.Settings, out_dir: Pa
 
 def make_report(settings, all_queries, datasets: dict[str, Dataset], extraction) -> report.BuildReport:
     source_states = [{"name": name, **state} for name, state in sorted(extraction.sources.items())]
-    result = report.BuildReport(as_of=settings.as_of, built_at=build_time(), sources=source_states)
+    result = report.BuildReport(as_of=settings.as_of, built_at=config.utc_now(), sources=source_states)
     sources = {q.name: q.source for q in all_queries}
     titles = {q.name: q.title for q in all_queries}
-    derived = (metrics.MONTHLY_ACTIVITY, cohorts.PROGRAM_RETENTION, cohorts.CAMPAIGN_RETENTION)
-    titles.update({d.name: d.title for d in derived})
-    names = [q.name for q in all_queries if q.publish] + [d.name for d in derived]
+    titles.update({d.name: d.title for d in DERIVED})
+    names = [q.name for q in all_queries if q.publish] + [d.name for d in DERIVED]
     for name in sorted(names):
         result.add(
             datasets.get(name),
@@ -212,14 +213,6 @@ def make_report(settings, all_queries, datasets: dict[str, Dataset], extraction)
             seconds=extraction.seconds.get(name),
         )
     return result
-
-
-def build_time() -> dt.datetime:
-    """Now, in UTC; SOURCE_DATE_EPOCH fixes it for reproducible builds."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 # --- the command line -------------------------------------------------------------------

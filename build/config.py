@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -234,8 +234,6 @@ class Settings:
     sources: dict[str, SourceSettings]
     as_of: dt.date
     strict: bool = False
-    reuse_data: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def get(self, section: str, key: str) -> Any:
         return self.values[(section, key)]
@@ -251,9 +249,6 @@ class Settings:
     @property
     def k_min(self) -> int:
         return self.get("privacy", "k_min")
-
-    def section(self, name: str) -> dict[str, Any]:
-        return {key: value for (sec, key), value in self.values.items() if sec == name}
 
 
 def _line_of(text: str, section: str, key: str | None) -> int | None:
@@ -394,14 +389,14 @@ def load_settings(
     )
 
 
-def utc_today() -> dt.date:
-    """The build's UTC date; SOURCE_DATE_EPOCH fixes it for reproducible builds."""
+def utc_now() -> dt.datetime:
+    """The build's one clock, in UTC to the second; SOURCE_DATE_EPOCH fixes it for reproducible builds."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
-    return dt.datetime.now(dt.UTC).date()
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def documented_settings() -> list[Setting]:
-    """The declared settings, for the README check and the methodology page."""
-    return list(SCHEMA)
+def utc_today() -> dt.date:
+    """The build's UTC date (the default as-of date)."""
+    return utc_now().date()
