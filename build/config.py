@@ -125,6 +125,15 @@ SCHEMA: tuple[Setting, ...] = (
     ),
     Setting(
         "build",
+        "state_dir",
+        _string,
+        "a folder path",
+        ".almanac",
+        "What the build keeps between runs and never deploys (lock, staging, kept builds, cache, "
+        "status history, full error messages), relative to site.toml. Keep it out of git and of the site.",
+    ),
+    Setting(
+        "build",
         "queries",
         _string,
         "a folder path",
@@ -241,6 +250,10 @@ class Settings:
     @property
     def out_dir(self) -> Path:
         return (self.root / self.get("build", "out")).resolve()
+
+    @property
+    def state_dir(self) -> Path:
+        return (self.root / self.get("build", "state_dir")).resolve()
 
     @property
     def queries_dir(self) -> Path:
