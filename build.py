@@ -236,5 +236,40 @@ def archive_command(obj):
     click.echo(f"Committed {commit[:12]} to {branch}." if commit else f"No data file changed; {branch} unchanged.")
 
 
+@cli.command()
+@click.option("--update", is_flag=True, help="Record the current schemas and add a changelog entry.")
+@click.option("--note", default="", help="With --update: what changed and why (the changelog entry's text).")
+@click.pass_obj
+def contract(obj, update, note):
+    """Check the published datasets' columns and types against docs/data-contract.json.
+
+    Adding a dataset or a column is recorded with --update and a note (docs/data-changelog.md);
+    removing, renaming or retyping a column needs a new schema version instead. Exit 0 when the
+    schemas agree with the contract (or were recorded), 2 otherwise.
+
+    Example: python build.py contract --update --note "campaigns: a column for the campaign's home wiki"
+    """
+    from build import contract as data_contract
+    from build.pipeline import published_schemas
+
+    settings = load(obj["config_path"])
+    try:
+        current = data_contract.declared(published_schemas(settings))
+        if update:
+            changes = data_contract.update(settings.root, current, note, config.utc_today())
+            click.echo("\n".join(map(str, changes)) or "The contract already matches; nothing recorded.")
+            return
+    except (QueryError, data_contract.ContractError) as error:
+        raise Failure(str(error)) from None
+    changes = data_contract.check(settings.root, current)
+    if changes:
+        raise Failure(
+            "the published schemas differ from docs/data-contract.json:\n  "
+            + "\n  ".join(map(str, changes))
+            + "\nRecord additions with: python build.py contract --update --note 'what changed and why'"
+        )
+    click.echo("The published schemas match docs/data-contract.json.")
+
+
 if __name__ == "__main__":
     cli()

@@ -65,6 +65,12 @@ def build_site(settings: config.Settings) -> int:
 DERIVED = (metrics.MONTHLY_ACTIVITY, cohorts.PROGRAM_RETENTION, cohorts.CAMPAIGN_RETENTION)
 
 
+def published_schemas(settings: config.Settings) -> list[Dataset]:
+    """Every dataset a build publishes, without rows: the queries' and the derivations' (for the contract)."""
+    declared = [query.empty_dataset() for query in queries.discover(settings.queries_dir)]
+    return [dataset for dataset in [*declared, *DERIVED] if dataset.publish]
+
+
 class NothingPublished(Exception):
     """The build stopped before publishing anything (exit code 2)."""
 
