@@ -13,6 +13,7 @@ render → report, written to a staging folder and swapped in whole.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import http.server
@@ -234,6 +235,48 @@ def archive_command(obj):
     except archive.ArchiveError as error:
         raise Failure(str(error)) from None
     click.echo(f"Committed {commit[:12]} to {branch}." if commit else f"No data file changed; {branch} unchanged.")
+
+
+@cli.command()
+@click.option(
+    "--status",
+    "status_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The build's status.json (default: OUT/status.json).",
+)
+@click.option("--failed", is_flag=True, help="The build published nothing (exit code 2): alert for that.")
+@click.option("--issue-open", is_flag=True, help="An alert issue is open now.")
+@click.option(
+    "--issue-body",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A file holding the open issue's body, to update it only when the problems change.",
+)
+@click.pass_obj
+def alert(obj, status_path, failed, issue_open, issue_body):
+    """Decide whether to open, update or close the maintainers' alert issue; print it as JSON.
+
+    Prints {"action": "open"|"update"|"close"|"none", "title": ..., "body": ...}. The scheduled
+    workflow passes it to `gh issue`. Threshold: [alerts] stale_after_days.
+
+    Example: python build.py alert --issue-open --issue-body body.txt
+    """
+    from build import alerts
+
+    settings = load(obj["config_path"], out=obj["out"])
+    path = status_path or settings.out_dir / "status.json"
+    document = None
+    if not failed:
+        if not path.exists():
+            raise Failure(f"{path} does not exist: build the site first, or pass --failed.")
+        document = json.loads(path.read_text(encoding="utf-8"))
+    decision = alerts.decide(
+        document,
+        issue_open=issue_open,
+        issue_body=issue_body.read_text(encoding="utf-8") if issue_body and issue_body.exists() else "",
+        stale_after_days=settings.get("alerts", "stale_after_days"),
+        now=config.utc_now(),
+    )
+    click.echo(json.dumps(dataclasses.asdict(decision), ensure_ascii=False))
 
 
 @cli.command()

@@ -212,6 +212,14 @@ SCHEMA: tuple[Setting, ...] = (
         [],
         "Campaign retention: wikis to count edits on; empty means the courses' home wikis.",
     ),
+    Setting(
+        "alerts",
+        "stale_after_days",
+        _whole(0),
+        "a whole number of days",
+        2,
+        "Alert the maintainers (one issue) when a dataset has not been fresh for longer than this.",
+    ),
 )
 
 SOURCE_KEYS = {
