@@ -1,0 +1,171 @@
+"""As it stood then: a build at --as-of D on today's database publishes the same data files, byte for byte, as a
+build at D on a copy of the database from which every row dated on or after D was deleted.
+
+The copy is made from the session's demo (tests/conftest.py `demo_sources`, DuckDB): every dashboard table with a
+`created_at` loses the rows created on or after D, users also those registered on or after D, uploads those
+uploaded then, timeslices those starting then, and every wiki replica the revisions made then. Nothing else
+changes (updated_at, the courses' undated cached totals, …): that is the contract the queries must meet.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import run_build
+from tests.test_parity import first_difference
+
+DATES = ("2025-07-15", "2026-03-01")
+
+# Tables dated by something other than (or besides) created_at.
+TIMESLICES = (
+    "course_wiki_timeslices",
+    "course_user_wiki_timeslices",
+    "article_course_timeslices",
+    "article_course_user_wiki_timeslices",
+)
+DATED_BY = {
+    "users": ("created_at", "registered_at"),
+    "commons_uploads": ("created_at", "uploaded_at"),
+    **{table: ("start",) for table in TIMESLICES},
+}
+# The kinds of rows the contract names, each a group of tables: the truncation must delete rows of each kind,
+# or the comparison proves nothing about it.
+KINDS = {
+    "programs": ("courses",),
+    "enrolments": ("courses_users",),
+    "campaign membership": ("campaigns_courses",),
+    "campaigns": ("campaigns",),
+    "users": ("users",),
+    "articles": ("articles",),
+    "uploads": ("commons_uploads",),
+    "timeslices": TIMESLICES,
+    "revisions": ("revision",),
+}
+
+
+@dataclass
+class AsOfBuilds:
+    full: Path  # the site built on the whole database
+    truncated: Path  # the site built on the copy without rows dated on or after the as-of date
+    deleted: dict[str, int]  # rows deleted per table ("revision": over every wiki)
+
+
+def truncate_dashboard(path: Path, as_of: str) -> dict[str, int]:
+    """Delete every row dated on or after `as_of` from the dashboard file; return the rows deleted per table."""
+    deleted = {}
+    with duckdb.connect(str(path)) as connection:
+        columns: dict[str, list[str]] = {}
+        for table, column in connection.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
+        ).fetchall():
+            columns.setdefault(table, []).append(column)
+        for table, names in sorted(columns.items()):
+            dated = DATED_BY.get(table, ("created_at",) if "created_at" in names else ())
+            if not dated:
+                continue
+            condition = " OR ".join(f'"{column}" >= CAST(? AS DATE)' for column in dated)
+            before = connection.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+            connection.execute(f'DELETE FROM "{table}" WHERE {condition}', [as_of] * len(dated))
+            deleted[table] = before - connection.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+    return deleted
+
+
+def truncate_replica(path: Path, as_of: str) -> int:
+    """Delete the revisions made on or after `as_of` from every wiki schema of the replica file."""
+    stamp = dt.date.fromisoformat(as_of).strftime("%Y%m%d") + "000000"
+    deleted = 0
+    with duckdb.connect(str(path)) as connection:
+        schemas = connection.execute(
+            "SELECT table_schema FROM information_schema.tables WHERE table_name = 'revision' "
+            "AND table_type = 'BASE TABLE' ORDER BY 1"
+        ).fetchall()
+        for (schema,) in schemas:
+            table = f'"{schema}".revision'
+            before = connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            connection.execute(f"DELETE FROM {table} WHERE rev_timestamp >= ?", [stamp])
+            deleted += before - connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    return deleted
+
+
+def build(out: Path, as_of: str, dashboard: Path, replica: Path) -> Path:
+    result = run_build(
+        "--as-of",
+        as_of,
+        "--out",
+        str(out),
+        "--source",
+        f"dashboard=duckdb:///{dashboard}",
+        "--source",
+        f"replica=duckdb:///{replica}",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+def local_path(url: str) -> Path:
+    return Path(url.removeprefix("duckdb:///"))
+
+
+@pytest.fixture(scope="module")
+def as_of_builds(demo_sources, tmp_path_factory) -> dict[str, AsOfBuilds]:
+    """For each date: the demo built on the full database and on its truncated copy."""
+    dashboard, replica = (local_path(url) for url in demo_sources[:2])
+    builds = {}
+    for as_of in DATES:
+        folder = tmp_path_factory.mktemp(f"asof-{as_of}")
+        copies = folder / "dashboard.duckdb", folder / "replica.duckdb"
+        shutil.copyfile(dashboard, copies[0])
+        shutil.copyfile(replica, copies[1])
+        deleted = truncate_dashboard(copies[0], as_of)
+        deleted["revision"] = truncate_replica(copies[1], as_of)
+        builds[as_of] = AsOfBuilds(
+            full=build(folder / "full", as_of, dashboard, replica),
+            truncated=build(folder / "truncated", as_of, *copies),
+            deleted=deleted,
+        )
+    return builds
+
+
+def data_files(site: Path) -> dict[str, bytes]:
+    folder = site / "data"
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("as_of", DATES)
+def test_a_build_as_of_a_date_publishes_what_the_database_held_then(as_of_builds, as_of):
+    builds = as_of_builds[as_of]
+    full, truncated = data_files(builds.full), data_files(builds.truncated)
+    assert sorted(full) == sorted(truncated)
+    assert sum(name.endswith(".csv") for name in full) >= 5, sorted(full)
+    differing = [name for name in full if full[name] != truncated[name]]
+    report = "\n\n".join(first_difference(name, full[name], truncated[name]) for name in differing)
+    assert not differing, f"as of {as_of}, {len(differing)} file(s) differ (full vs truncated): {differing}\n{report}"
+
+
+@pytest.mark.parametrize("as_of", DATES)
+def test_the_truncation_deleted_rows_of_every_kind(as_of_builds, as_of):
+    deleted = as_of_builds[as_of].deleted
+    empty = [kind for kind, tables in KINDS.items() if sum(deleted.get(table, 0) for table in tables) == 0]
+    assert not empty, f"as of {as_of}, the demo has no rows dated on or after it of: {', '.join(empty)}"
+
+
+def published_rows(site: Path, name: str) -> list[dict]:
+    with (site / "data" / "v1" / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_the_two_dates_publish_different_numbers(as_of_builds):
+    # Not vacuous across dates either: the later build sees programs the earlier one must not.
+    programs = {as_of: len(published_rows(b.full, "courses")) for as_of, b in as_of_builds.items()}
+    totals = {as_of: published_rows(b.full, "system_totals")[0]["programs"] for as_of, b in as_of_builds.items()}
+    assert programs[DATES[0]] < programs[DATES[1]], programs
+    assert totals == {as_of: str(count) for as_of, count in programs.items()}
+    years = {as_of: [row["year"] for row in published_rows(b.full, "yearly_usage")] for as_of, b in as_of_builds.items()}
+    assert all(int(year) <= int(as_of[:4]) for as_of, listed in years.items() for year in listed), years
