@@ -56,8 +56,9 @@ MONTHLY_ACTIVITY = Dataset(
             "complete",
             "boolean",
             "Whether the month's data is complete: the Dashboard recorded an update of both kinds of timeslices "
-            "(per program and per participant) after the month ended and before the as-of date. False: the "
-            "Dashboard's updates lag, so the month may be partly or wholly missing; its numbers are not a drop.",
+            "of public programs (per program and per participant) after the month ended and before the as-of "
+            "date. False: the Dashboard's updates lag, so the month may be partly or wholly missing; its numbers "
+            "are not a drop.",
         ),
     ),
     sort_key=("month",),

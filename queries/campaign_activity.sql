@@ -9,7 +9,7 @@ month = { type = "string", description = "Calendar month, YYYY-MM." }
 active_participants = { type = "integer", description = "Distinct participants with at least one edit counted in a timeslice of the campaign's programs starting in the month.", unit = "people" }
 edits = { type = "integer", description = "Edits in the campaign's programs' timeslices starting in the month (a program in two campaigns counts in both).", unit = "edits" }
 characters_added = { type = "integer", description = "Characters added in those timeslices.", unit = "bytes" }
-complete = { type = "boolean", description = "Whether the month's data is complete: the Dashboard recorded an update of both kinds of timeslices (per program and per participant) after the month ended and before the as-of date. False: the Dashboard's updates lag, so the month may be partly or wholly missing; its numbers are not a drop." }
+complete = { type = "boolean", description = "Whether the month's data is complete: the Dashboard recorded an update of both kinds of timeslices of public programs (per program and per participant) after the month ended and before the as-of date. False: the Dashboard's updates lag, so the month may be partly or wholly missing; its numbers are not a drop." }
 */
 WITH campaign_programs AS (  -- campaigns, their programs and memberships created before the as-of date
   SELECT DISTINCT cc.campaign_id, c.id AS course_id
@@ -42,10 +42,16 @@ months AS (
 ),
 updates AS (  -- the same rule as timeslice_updates.sql: the month of each table's latest update before the as-of date
   SELECT
-    (SELECT DATE_FORMAT(MAX(updated_at), '%Y-%m') FROM course_wiki_timeslices
-      WHERE updated_at < CAST(:as_of AS DATE) AND start < CAST(:as_of AS DATE)) AS programs_month,
-    (SELECT DATE_FORMAT(MAX(updated_at), '%Y-%m') FROM course_user_wiki_timeslices
-      WHERE updated_at < CAST(:as_of AS DATE) AND start < CAST(:as_of AS DATE)) AS participants_month
+    (SELECT DATE_FORMAT(MAX(s.updated_at), '%Y-%m')
+       FROM course_wiki_timeslices AS s
+       JOIN courses AS c ON c.id = s.course_id AND c.private = 0
+         AND (c.created_at IS NULL OR c.created_at < CAST(:as_of AS DATE))
+      WHERE s.updated_at < CAST(:as_of AS DATE) AND s.start < CAST(:as_of AS DATE)) AS programs_month,
+    (SELECT DATE_FORMAT(MAX(t.updated_at), '%Y-%m')
+       FROM course_user_wiki_timeslices AS t
+       JOIN courses AS c ON c.id = t.course_id AND c.private = 0
+         AND (c.created_at IS NULL OR c.created_at < CAST(:as_of AS DATE))
+      WHERE t.updated_at < CAST(:as_of AS DATE) AND t.start < CAST(:as_of AS DATE)) AS participants_month
 )
 SELECT ca.slug AS campaign, m.month,
        COALESCE(p.active_participants, 0) AS active_participants,

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import run_build
+from tests.conftest import ROOT, run_build
 from tests.test_parity import first_difference
 
 DATES = ("2025-07-15", "2026-03-01")
@@ -169,3 +169,72 @@ def test_the_two_dates_publish_different_numbers(as_of_builds):
     assert totals == {as_of: str(count) for as_of, count in programs.items()}
     years = {as_of: [row["year"] for row in published_rows(b.full, "yearly_usage")] for as_of, b in as_of_builds.items()}
     assert all(int(year) <= int(as_of[:4]) for as_of, listed in years.items() for year in listed), years
+
+
+# ------------------------------------------------------------------------------------------- complete months
+
+
+@pytest.fixture(scope="module")
+def traps_dashboard(tmp_path_factory) -> Path:
+    """tests/fixtures/traps.py's dashboard: every timeslice was updated at noon of the day it starts."""
+    from tests.fixtures.traps import load_fixture
+
+    folder = tmp_path_factory.mktemp("traps")
+    load_fixture(folder / "dashboard.duckdb", folder / "replica.duckdb")
+    return folder / "dashboard.duckdb"
+
+
+def run_query(database: Path, name: str, as_of: str) -> list[dict]:
+    """One shipped query, bound for `as_of` and run on a DuckDB file as the build runs it."""
+    from build.queries import bind, parse_query, standard_parameters, to_sql
+
+    query = parse_query(ROOT / "queries" / f"{name}.sql")
+    tree = bind(query.tree, standard_parameters(dt.date.fromisoformat(as_of), {}), query.origin)
+    with duckdb.connect(str(database), read_only=True) as connection:
+        cursor = connection.execute(to_sql(tree, "duckdb"))
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "first_incomplete"),
+    [
+        # Latest public updates before 2025-04-01: c6's slices of 2025-02-01 (c7's of 03-06 is private): only
+        # months before 2025-02 are complete, so 2025-02 and 2025-03 are flagged.
+        ("2025-04-01", "2025-02"),
+        # Before 2025-06-01: c4's slices of 2025-05-20 (the private c5's are ignored): 2025-05 is incomplete.
+        ("2025-06-01", "2025-05"),
+        # Before 2025-07-15: c8's July slices: every month before the as-of month is complete.
+        ("2025-07-15", "2025-07"),
+        # Before 2024-11-01 nothing was updated: no month is known to be complete.
+        ("2024-11-01", None),
+    ],
+)
+def test_the_first_incomplete_month_follows_the_latest_update_before_the_as_of_date(
+    traps_dashboard, as_of, first_incomplete
+):
+    assert run_query(traps_dashboard, "timeslice_updates", as_of) == [{"first_incomplete_month": first_incomplete}]
+
+
+def test_campaign_activity_flags_the_months_after_the_latest_update(traps_dashboard):
+    rows = run_query(traps_dashboard, "campaign_activity", "2025-04-01")
+    flags = {(row["campaign"], row["month"]): row["complete"] for row in rows}
+    assert flags == {
+        ("spring-edit", "2024-12"): True,
+        ("spring-edit", "2025-01"): True,
+        ("tiny-meetup", "2025-02"): False,  # c6's own update of 2025-02-01 is not after February ended
+        ("winter-drive", "2024-11"): True,
+        ("winter-drive", "2024-12"): True,
+        ("winter-drive", "2025-01"): True,
+    }
+
+
+def test_an_update_recorded_after_the_as_of_date_proves_nothing(traps_dashboard, tmp_path):
+    # c6's program slice is re-aggregated on 2025-04-10: as of 2025-04-01 that update had not happened, and its
+    # earlier time is lost, so the latest program update known then is c3's of 2025-01-06.
+    database = tmp_path / "dashboard.duckdb"
+    shutil.copyfile(traps_dashboard, database)
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("UPDATE course_wiki_timeslices SET updated_at = '2025-04-10 12:00:00' WHERE course_id = 6")
+    assert run_query(database, "timeslice_updates", "2025-04-01") == [{"first_incomplete_month": "2025-01"}]
+    assert run_query(database, "timeslice_updates", "2025-05-01") == [{"first_incomplete_month": "2025-04"}]
