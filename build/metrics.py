@@ -1,7 +1,8 @@
 """Metrics: derive monthly_activity from the monthly query results and the program list.
 
-DataFrames in, a Dataset out, no I/O. Months are complete calendar months before the
-as-of month, from the first month with any data, with no gaps.
+DataFrames in, a Dataset out, no I/O. Months are calendar months before the as-of month,
+from the first month with any data, with no gaps; each says whether its data is complete
+(the Dashboard fills its timeslices with a lag, so the latest months can be partly missing).
 """
 
 from __future__ import annotations
@@ -51,9 +52,20 @@ MONTHLY_ACTIVITY = Dataset(
             "Participants whose account was registered in the month, within a program they took part in.",
             "people",
         ),
+        Column(
+            "complete",
+            "boolean",
+            "Whether the month's data is complete: the Dashboard recorded an update of both kinds of timeslices "
+            "of public programs (per program and per participant) after the month ended and before the as-of "
+            "date. False: the Dashboard's updates lag, so the month may be partly or wholly missing; its numbers "
+            "are not a drop.",
+        ),
     ),
     sort_key=("month",),
-    origin="build/metrics.py from queries/activity_by_month.sql, participant_activity.sql and courses.sql",
+    origin=(
+        "build/metrics.py from queries/activity_by_month.sql, participant_activity.sql, courses.sql "
+        "and timeslice_updates.sql"
+    ),
 )
 
 
@@ -73,13 +85,19 @@ def as_of_month_key(as_of: dt.date) -> int:
 
 
 def monthly_activity(
-    activity: pd.DataFrame, participation: pd.DataFrame, courses: pd.DataFrame, as_of: dt.date, k_min: int
+    activity: pd.DataFrame,
+    participation: pd.DataFrame,
+    courses: pd.DataFrame,
+    updates: pd.DataFrame,
+    as_of: dt.date,
+    k_min: int,
 ) -> Dataset:
     """Complete the monthly measures into one row per month.
 
     `activity`: month, measure, value (edits, characters_added, new_editors).
     `participation`: cohort, month, active (participant_activity).
     `courses`: start_date, end_date of each nonprivate program (YYYY-MM-DD text).
+    `updates`: first_incomplete_month (timeslice_updates, one row): months before it are complete.
     A month's new participants are that month's retention cohort, so a cohort smaller than
     `k_min` is suppressed here as in program_retention.
     """
@@ -108,7 +126,14 @@ def monthly_activity(
     for measure in ("edits", "characters_added", "new_editors"):
         column = measures[measure] if measure in measures else pd.Series(dtype="Int64")
         frame[measure] = column.reindex(months).fillna(0).to_numpy()
+    frame["complete"] = keys < _first_incomplete_key(updates)
     return MONTHLY_ACTIVITY.with_frame(frame)
+
+
+def _first_incomplete_key(updates: pd.DataFrame) -> int:
+    """The first month (as a key) not known to be complete; without any recorded update, none is complete."""
+    months = [m for m in updates.get("first_incomplete_month", []) if isinstance(m, str)]
+    return min((month_key(m) for m in months), default=0)
 
 
 def _month_keys(dates: pd.Series) -> pd.Series:

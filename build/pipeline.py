@@ -118,8 +118,8 @@ def derive(datasets: dict[str, Dataset], failures: dict[str, str], settings: con
     as_of, k_min = settings.as_of, settings.k_min
     recipes = {  # each derived dataset: its inputs and how to make it
         metrics.MONTHLY_ACTIVITY.name: (
-            ("activity_by_month", "participant_activity", "courses"),
-            lambda a, p, c: metrics.monthly_activity(a.frame, p.frame, c.frame, as_of, k_min),
+            ("activity_by_month", "participant_activity", "courses", "timeslice_updates"),
+            lambda a, p, c, u: metrics.monthly_activity(a.frame, p.frame, c.frame, u.frame, as_of, k_min),
         ),
         cohorts.PROGRAM_RETENTION.name: (
             ("participant_activity",),

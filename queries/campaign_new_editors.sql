@@ -11,9 +11,11 @@ username = { type = "string", description = "The new editor's on-wiki username (
 */
 SELECT DISTINCT cc.campaign_id, u.id AS user_id, u.username
 FROM campaigns_courses AS cc
-JOIN courses AS c ON c.id = cc.course_id AND c.private = 0
-JOIN courses_users AS cu ON cu.course_id = c.id AND cu.role = 0
-JOIN users AS u ON u.id = cu.user_id
-WHERE DATE(u.registered_at) <= DATE(c.`end`)
+JOIN campaigns AS ca ON ca.id = cc.campaign_id AND (ca.created_at IS NULL OR ca.created_at < CAST(:as_of AS DATE))
+JOIN courses AS c ON c.id = cc.course_id AND c.private = 0 AND (c.created_at IS NULL OR c.created_at < CAST(:as_of AS DATE))
+JOIN courses_users AS cu ON cu.course_id = c.id AND cu.role = 0 AND (cu.created_at IS NULL OR cu.created_at < CAST(:as_of AS DATE))
+JOIN users AS u ON u.id = cu.user_id AND (u.created_at IS NULL OR u.created_at < CAST(:as_of AS DATE))
+WHERE (cc.created_at IS NULL OR cc.created_at < CAST(:as_of AS DATE))
+  AND DATE(u.registered_at) <= DATE(c.`end`)
   AND DATEDIFF(DATE(c.start), DATE(u.registered_at)) <= :preregistration_days
   AND DATE(u.registered_at) < CAST(:as_of AS DATE)

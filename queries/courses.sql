@@ -1,6 +1,6 @@
 /*
 title = "Programs"
-description = "Every nonprivate program (course) with the Dashboard course CSV's column names where they apply. Secret and personal columns are never read."
+description = "Every nonprivate program (course) created before the as-of date, with the Dashboard course CSV's column names where they apply. People count from enrolments made before the as-of date; the cached totals are undated. Secret and personal columns are never read."
 sort = ["course_slug", "course_id"]
 
 [columns]
@@ -15,18 +15,18 @@ created_at = { type = "date", description = "Date the program was created on the
 start_date = { type = "date", description = "Start date." }
 end_date = { type = "date", description = "End date." }
 withdrawn = { type = "boolean", description = "Whether the program was withdrawn (counted like any other)." }
-editors = { type = "integer", description = "Distinct participants (role 0).", unit = "people" }
-new_editors = { type = "integer", description = "Distinct participants whose account registration date lies within the program's start and end dates (before the as-of date).", unit = "people" }
-articles_edited = { type = "integer", description = "Articles edited (Dashboard cache article_count).", unit = "articles" }
-articles_created = { type = "integer", description = "Articles created (Dashboard cache new_article_count).", unit = "articles" }
-bytes_added = { type = "integer", description = "Characters added to mainspace (Dashboard cache character_sum).", unit = "bytes" }
-references_added = { type = "integer", description = "References added (Dashboard cache references_count).", unit = "references" }
-total_edits = { type = "integer", description = "Edits (Dashboard cache revision_count).", unit = "edits" }
-article_views = { type = "integer", description = "Estimated views of the articles edited (Dashboard cache view_sum).", unit = "views" }
-upload_count = { type = "integer", description = "Commons uploads during the program.", unit = "files" }
-uploads_used_in_articles = { type = "integer", description = "Uploads in use in articles.", unit = "files" }
-upload_usage_count_across_all_wikis = { type = "integer", description = "Total uses of the uploads across all wikis.", unit = "uses" }
-training_completion_rate = { type = "number", description = "trained_count / user_count as the Dashboard computes it; empty when the program has no participants.", unit = "fraction" }
+editors = { type = "integer", description = "Distinct participants (role 0) enrolled before the as-of date.", unit = "people" }
+new_editors = { type = "integer", description = "Distinct participants whose account registration date lies within the program's start and end dates (accounts registered, and known to the Dashboard, before the as-of date).", unit = "people" }
+articles_edited = { type = "integer", description = "Articles edited (Dashboard cache article_count; undated: the Dashboard's current cached total, not cut at the as-of date).", unit = "articles" }
+articles_created = { type = "integer", description = "Articles created (Dashboard cache new_article_count; undated: the Dashboard's current cached total, not cut at the as-of date).", unit = "articles" }
+bytes_added = { type = "integer", description = "Characters added to mainspace (Dashboard cache character_sum; undated: the Dashboard's current cached total, not cut at the as-of date).", unit = "bytes" }
+references_added = { type = "integer", description = "References added (Dashboard cache references_count; undated: the Dashboard's current cached total, not cut at the as-of date).", unit = "references" }
+total_edits = { type = "integer", description = "Edits (Dashboard cache revision_count; undated: the Dashboard's current cached total, not cut at the as-of date).", unit = "edits" }
+article_views = { type = "integer", description = "Estimated views of the articles edited (Dashboard cache view_sum; undated: the Dashboard's current cached total, not cut at the as-of date).", unit = "views" }
+upload_count = { type = "integer", description = "Commons uploads during the program (Dashboard cache upload_count; undated: the Dashboard's current cached total, not cut at the as-of date).", unit = "files" }
+uploads_used_in_articles = { type = "integer", description = "Uploads in use in articles (Dashboard cache uploads_in_use_count; undated: the Dashboard's current cached total, not cut at the as-of date).", unit = "files" }
+upload_usage_count_across_all_wikis = { type = "integer", description = "Total uses of the uploads across all wikis (Dashboard cache upload_usages_count; undated: the Dashboard's current cached total, not cut at the as-of date).", unit = "uses" }
+training_completion_rate = { type = "number", description = "trained_count / user_count as the Dashboard computes it; empty when the program has no participants (undated: the Dashboard's current cached total, not cut at the as-of date).", unit = "fraction" }
 */
 WITH people AS (
   SELECT cu.course_id,
@@ -35,11 +35,13 @@ WITH people AS (
            WHEN DATE(u.registered_at) >= DATE(c.start)
             AND DATE(u.registered_at) <= DATE(c.`end`)
             AND DATE(u.registered_at) < CAST(:as_of AS DATE)
+            AND (u.created_at IS NULL OR u.created_at < CAST(:as_of AS DATE))
            THEN cu.user_id END) AS new_editors
   FROM courses_users AS cu
   JOIN courses AS c ON c.id = cu.course_id AND c.private = 0
   LEFT JOIN users AS u ON u.id = cu.user_id
   WHERE cu.role = 0
+    AND (cu.created_at IS NULL OR cu.created_at < CAST(:as_of AS DATE))
   GROUP BY cu.course_id
 )
 SELECT
@@ -75,3 +77,4 @@ FROM courses AS c
 LEFT JOIN wikis AS w ON w.id = c.home_wiki_id
 LEFT JOIN people AS p ON p.course_id = c.id
 WHERE c.private = 0
+  AND (c.created_at IS NULL OR c.created_at < CAST(:as_of AS DATE))

@@ -12,8 +12,9 @@ active = { type = "integer", description = "Members of the cohort active in that
 WITH active_months AS (
   SELECT DISTINCT t.user_id, DATE_FORMAT(t.start, '%Y-%m') AS month
   FROM course_user_wiki_timeslices AS t
-  JOIN courses AS c ON c.id = t.course_id AND c.private = 0
+  JOIN courses AS c ON c.id = t.course_id AND c.private = 0 AND (c.created_at IS NULL OR c.created_at < CAST(:as_of AS DATE))
   JOIN courses_users AS cu ON cu.course_id = t.course_id AND cu.user_id = t.user_id AND cu.role = 0
+    AND (cu.created_at IS NULL OR cu.created_at < CAST(:as_of AS DATE))
   WHERE t.revision_count > 0
     AND t.start < CAST(:as_of_month AS DATE)
 ),

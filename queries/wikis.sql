@@ -1,6 +1,6 @@
 /*
 title = "Home wikis"
-description = "Nonprivate programs grouped by their home wiki, with the wiki's domain as the Dashboard builds it."
+description = "Nonprivate programs created before the as-of date, grouped by their home wiki, with the wiki's domain as the Dashboard builds it. People count from enrolments made before the as-of date."
 sort = ["wiki"]
 
 [columns]
@@ -9,8 +9,8 @@ language = { type = "string", description = "Language code of the wiki (empty fo
 project = { type = "string", description = "Project, e.g. wikipedia, wiktionary, wikimedia, wikidata." }
 programs = { type = "integer", description = "Nonprivate programs with this home wiki.", unit = "programs" }
 participants = { type = "integer", description = "Distinct participants of those programs.", unit = "people" }
-edits = { type = "integer", description = "Sum of those programs' edit counts (Dashboard cache revision_count).", unit = "edits" }
-articles_created = { type = "integer", description = "Sum of those programs' articles created (new_article_count).", unit = "articles" }
+edits = { type = "integer", description = "Sum of those programs' edit counts (Dashboard cache revision_count; undated: the Dashboard's current cached total, not cut at the as-of date).", unit = "edits" }
+articles_created = { type = "integer", description = "Sum of those programs' articles created (new_article_count; undated: the Dashboard's current cached total, not cut at the as-of date).", unit = "articles" }
 */
 WITH programs AS (
   SELECT home_wiki_id,
@@ -18,14 +18,15 @@ WITH programs AS (
          COALESCE(SUM(revision_count), 0) AS edits,
          COALESCE(SUM(new_article_count), 0) AS articles_created
   FROM courses
-  WHERE private = 0
+  WHERE private = 0 AND (created_at IS NULL OR created_at < CAST(:as_of AS DATE))
   GROUP BY home_wiki_id
 ),
 people AS (
   SELECT c.home_wiki_id, COUNT(DISTINCT cu.user_id) AS participants
   FROM courses_users AS cu
-  JOIN courses AS c ON c.id = cu.course_id AND c.private = 0
+  JOIN courses AS c ON c.id = cu.course_id AND c.private = 0 AND (c.created_at IS NULL OR c.created_at < CAST(:as_of AS DATE))
   WHERE cu.role = 0
+    AND (cu.created_at IS NULL OR cu.created_at < CAST(:as_of AS DATE))
   GROUP BY c.home_wiki_id
 )
 SELECT
