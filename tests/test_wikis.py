@@ -2,6 +2,7 @@
 the campaigns that need it keep their last published rows, marked stale; every other campaign is fresh."""
 
 import json
+import secrets
 import shutil
 from pathlib import Path
 
@@ -17,8 +18,8 @@ from build.cohorts import (
 )
 from build.datasets import Dataset
 from build.wikis import WikiNameError, canonical_language, wiki_dbname, wiki_domain
-from tests.conftest import run_build
-from tests.fixtures.traps import AS_OF, load_fixture
+from tests.conftest import ROOT, run_build
+from tests.fixtures.traps import AS_OF, REPLICA, load_fixture
 
 
 @pytest.mark.parametrize(
@@ -318,3 +319,71 @@ def test_a_campaign_never_published_is_left_out_and_named(traps):
     status = json.loads((site / "status.json").read_text(encoding="utf-8"))
     error = next(d["error"] for d in status["datasets"] if d["name"] == "campaign_retention")
     assert "left out, never published before: spring-edit" in error
+
+
+# --- the same on a real MariaDB replica: one {dbname}_p missing, another wiki past its time limit -------------
+
+
+@pytest.fixture
+def mariadb_replica(mariadb_server):
+    """The traps replica as MariaDB databases <prefix><dbname>_p, without dewiki_p, and with commonswiki's
+    revision_userindex so slow (SLEEP per row) that every statement on it passes a 1-second time limit."""
+    import pymysql
+
+    prefix = f"almanac_t_{secrets.token_hex(3)}_"
+    made = []
+    connection = pymysql.connect(autocommit=True, charset="utf8mb4", **mariadb_server)
+    try:
+        with connection.cursor() as cursor:
+            for dbname, tables in REPLICA.items():
+                if dbname == "dewiki":
+                    continue
+                database = f"{prefix}{dbname}_p"
+                cursor.execute(f"CREATE DATABASE `{database}`")
+                made.append(database)
+                cursor.execute(f"USE `{database}`")
+                for statement in replica_ddl():
+                    cursor.execute(statement)
+                for table, rows in tables.items():
+                    for row in rows:
+                        marks = ", ".join(["%s"] * len(row))
+                        cursor.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({marks})", list(row.values()))
+            cursor.execute(
+                f"CREATE OR REPLACE VIEW `{prefix}commonswiki_p`.revision_userindex AS "
+                f"SELECT * FROM `{prefix}commonswiki_p`.revision WHERE SLEEP(2) = 0"
+            )
+        yield prefix
+    finally:
+        with connection.cursor() as cursor:
+            for database in made:
+                cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
+        connection.close()
+
+
+def replica_ddl() -> list[str]:
+    text = (ROOT / "schema" / "replica.sql").read_text(encoding="utf-8")
+    text = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
+    return [statement.strip() for statement in text.split(";") if statement.strip()]
+
+
+@pytest.mark.mariadb
+def test_on_mariadb_a_missing_database_and_a_timeout_make_stale_only_their_campaigns(traps, mariadb_replica):
+    site = traps["folder"] / "mariadb"
+    shutil.copytree(traps["previous"], site)
+    config = traps["folder"] / "mariadb.toml"
+    config.write_text(f'[build]\nqueries = "{(ROOT / "queries").as_posix()}"\nquery_timeout = 1\n', encoding="utf-8")
+    replica_url = f"mysql://root@127.0.0.1:3306/{mariadb_replica}{{dbname}}_p"
+    result = build(site, LATER, traps["dashboard"], replica_url, config=config)
+    assert result.returncode == 1, result.stderr[-3000:]
+    rows, previous = published(site), published(traps["previous"])
+    assert of(rows, "winter-drive") == of(published(traps["reference"]), "winter-drive")  # enwiki answered
+    for campaign, wiki in (("spring-edit", "dewiki"), ("tiny-meetup", "commonswiki")):
+        assert of(rows, campaign) == [{**row, "stale": True, "stale_wikis": wiki} for row in of(previous, campaign)]
+
+    status = json.loads((site / "status.json").read_text(encoding="utf-8"))
+    error = next(d["error"] for d in status["datasets"] if d["name"] == "campaign_retention")
+    assert "marked stale: spring-edit, tiny-meetup" in error and "winter-drive" not in error
+    wikis = next(source for source in status["sources"] if source["name"] == "replica")["wikis"]
+    assert wikis["dewiki"]["status"] == "down" and "(1049)" in wikis["dewiki"]["error"]  # unknown database
+    assert wikis["commonswiki"]["status"] == "failed" and "query_timeout" in wikis["commonswiki"]["error"]
+    assert wikis["commonswiki"]["campaigns"] == ["tiny-meetup"] and wikis["enwiki"]["status"] == "ok"
