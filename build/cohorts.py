@@ -8,12 +8,13 @@ size, counts and rates all missing and `suppressed = true`.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from .datasets import Column, Dataset
 from .metrics import as_of_month_key, month_key, month_text
-from .wikis import wiki_dbname
+from .wikis import WikiNameError, describe_wiki, wiki_dbname
 
 PROGRAM_RETENTION = Dataset(
     name="program_retention",
@@ -64,6 +65,18 @@ CAMPAIGN_RETENTION = Dataset(
         ),
         Column("retention", "number", "retained / new_editors; empty when censored or suppressed.", "fraction"),
         Column("suppressed", "boolean", "True when the campaign has fewer than k_min new editors."),
+        Column(
+            "stale",
+            "boolean",
+            "True when a wiki this campaign's edits are counted on could not be read in this build: "
+            "the row keeps the values last published.",
+        ),
+        Column(
+            "stale_wikis",
+            "string",
+            "When stale, the wikis that could not be read (replica database names, separated by '; '); "
+            "empty otherwise.",
+        ),
     ),
     sort_key=("campaign", "months_after"),
     origin="build/cohorts.py from queries/campaigns.sql, campaign_new_editors.sql, campaign_wikis.sql, edit_days.sql",
@@ -100,28 +113,73 @@ def program_retention(participation: pd.DataFrame, as_of: dt.date, retention_mon
 
 
 def campaign_dbnames(campaign_wikis: pd.DataFrame, retention_wikis: list[str]) -> pd.DataFrame:
-    """(campaign_id, wiki) pairs: the campaign's home wikis as replica names, or the configured ones."""
+    """(campaign_id, wiki, problem) rows: the campaign's home wikis as replica names, or the configured ones.
+
+    A `wikis` row that no rule maps (wikis.WikiNameError) keeps its row, with `wiki` the row's
+    description (never a database name) and `problem` why; `problem` is missing for the others.
+    """
     if retention_wikis:
         campaigns = campaign_wikis["campaign_id"].drop_duplicates()
-        pairs = [(c, w) for c in campaigns for w in retention_wikis]
-        frame = pd.DataFrame(pairs, columns=["campaign_id", "wiki"])
-        return frame.astype({"wiki": "string"})
-    wikis = [
-        wiki_dbname(lang, project)
-        for lang, project in zip(campaign_wikis["language"], campaign_wikis["project"], strict=True)
-    ]
-    frame = pd.DataFrame({"campaign_id": campaign_wikis["campaign_id"], "wiki": pd.Series(wikis, dtype="string")})
+        pairs = [(c, w, None) for c in campaigns for w in retention_wikis]
+        frame = pd.DataFrame(pairs, columns=["campaign_id", "wiki", "problem"])
+        return frame.astype({"wiki": "string", "problem": "string"})
+    wikis, problems = [], []
+    for language, project in zip(campaign_wikis["language"], campaign_wikis["project"], strict=True):
+        language = None if pd.isna(language) else language
+        project = None if pd.isna(project) else project
+        try:
+            wikis.append(wiki_dbname(language, project))
+            problems.append(None)
+        except WikiNameError as error:
+            label = describe_wiki(language, project)
+            wikis.append(label)
+            problems.append(str(error).removeprefix(f"{label}: "))
+    frame = pd.DataFrame(
+        {
+            "campaign_id": campaign_wikis["campaign_id"],
+            "wiki": pd.Series(wikis, dtype="string", index=campaign_wikis.index),
+            "problem": pd.Series(problems, dtype="string", index=campaign_wikis.index),
+        }
+    )
     return frame.drop_duplicates()
+
+
+def unmapped_wikis(campaign_wikis: pd.DataFrame, retention_wikis: list[str]) -> dict[str, str]:
+    """{description of a `wikis` row: why no replica database can be named for it}, e.g.
+    {"wikis row (language 'xx!', project 'wikipedia')": "language 'xx!' is not a language code …"}."""
+    pairs = campaign_dbnames(campaign_wikis, retention_wikis)
+    unmapped = pairs[pairs["problem"].notna()]
+    return dict(sorted(zip(unmapped["wiki"], unmapped["problem"], strict=True)))
+
+
+def _lookups(new_editors: pd.DataFrame, campaign_wikis: pd.DataFrame, retention_wikis: list[str]) -> pd.DataFrame:
+    """(campaign_id, wiki, problem, user_id, username): each new editor to look up on each wiki."""
+    return campaign_dbnames(campaign_wikis, retention_wikis).merge(
+        new_editors[new_editors["username"].notna()], on="campaign_id"
+    )
 
 
 def edit_targets(
     new_editors: pd.DataFrame, campaign_wikis: pd.DataFrame, retention_wikis: list[str]
 ) -> dict[str, list[str]]:
-    """Which usernames to look up on which replica: {dbname: sorted usernames}."""
-    pairs = campaign_dbnames(campaign_wikis, retention_wikis).merge(
-        new_editors[new_editors["username"].notna()], on="campaign_id"
-    )
+    """Which usernames to look up on which replica: {dbname: sorted usernames} (unmapped rows left out)."""
+    pairs = _lookups(new_editors, campaign_wikis, retention_wikis)
+    pairs = pairs[pairs["problem"].isna()]
     return {wiki: sorted(set(group["username"])) for wiki, group in pairs.groupby("wiki", sort=True)}
+
+
+def campaign_needs(
+    campaigns: pd.DataFrame, new_editors: pd.DataFrame, campaign_wikis: pd.DataFrame, retention_wikis: list[str]
+) -> dict[str, set[str]]:
+    """{campaign slug: the wikis its retention is counted on}, for campaigns with new editors to look
+    up (a campaign without any does not need a replica: its numbers are 0 or suppressed)."""
+    pairs = _lookups(new_editors, campaign_wikis, retention_wikis)[["campaign_id", "wiki"]].drop_duplicates()
+    slugs = dict(zip(campaigns["campaign_id"], campaigns["campaign"], strict=True))
+    needs: dict[str, set[str]] = {}
+    for campaign_id, wiki in zip(pairs["campaign_id"], pairs["wiki"], strict=True):
+        if campaign_id in slugs:
+            needs.setdefault(slugs[campaign_id], set()).add(wiki)
+    return needs
 
 
 def edit_period(campaigns: pd.DataFrame, windows: list[int], as_of: dt.date) -> dict[str, str]:
@@ -190,6 +248,55 @@ def campaign_retention(
                     "retained": None if suppressed else retained,
                     "retention": None if suppressed or retained is None else retained / size,
                     "suppressed": suppressed,
+                    "stale": False,
+                    "stale_wikis": None,
                 }
             )
     return CAMPAIGN_RETENTION.with_frame(pd.DataFrame(rows, columns=CAMPAIGN_RETENTION.column_names))
+
+
+@dataclass(frozen=True)
+class StaleCampaigns:
+    """Campaigns whose retention needs a wiki that could not be read, each with those wikis:
+    `kept` keep their last published rows (marked stale), `left_out` were never published."""
+
+    kept: dict[str, list[str]]
+    left_out: dict[str, list[str]]
+
+    def __bool__(self) -> bool:
+        return bool(self.kept or self.left_out)
+
+    def describe(self, failed_wikis: dict[str, str]) -> str:
+        """One line for the build report: the failed wikis and why, then the campaigns they cost."""
+        needed = sorted({wiki for wikis in (*self.kept.values(), *self.left_out.values()) for wiki in wikis})
+        reasons = "; ".join(f"{wiki}: {failed_wikis[wiki]}" for wiki in needed)
+        parts = [f"{len(needed)} wiki(s) could not be read ({reasons})"]
+        if self.kept:
+            parts.append("campaigns keeping their last published rows, marked stale: " + ", ".join(self.kept))
+        if self.left_out:
+            parts.append("campaigns left out, never published before: " + ", ".join(self.left_out))
+        return "; ".join(parts) + ". Every other campaign is fresh."
+
+
+def keep_last_published_campaigns(
+    fresh: Dataset, previous: Dataset | None, needs: dict[str, set[str]], failed_wikis: dict[str, str]
+) -> tuple[Dataset, StaleCampaigns]:
+    """`fresh` campaign retention with each campaign that needs a failed wiki replaced by its last
+    published rows (`previous`), marked stale and naming the wikis; one never published is left out.
+    The Dataset is marked stale when any campaign is. Other campaigns keep their fresh rows."""
+    failed = set(failed_wikis)
+    failing = {slug: sorted(wikis & failed) for slug, wikis in sorted(needs.items()) if wikis & failed}
+    if not failing:
+        return fresh, StaleCampaigns({}, {})
+    old = previous.frame if previous is not None else fresh.frame.iloc[0:0]
+    old = old[old["campaign"].isin(list(failing))].copy()
+    old["stale"] = True
+    old["stale_wikis"] = pd.Series(["; ".join(failing[slug]) for slug in old["campaign"]], index=old.index)
+    parts = [part for part in (fresh.frame[~fresh.frame["campaign"].isin(list(failing))], old) if len(part)]
+    frame = pd.concat(parts, ignore_index=True) if parts else fresh.frame.iloc[0:0]
+    kept = set(old["campaign"])
+    stale = StaleCampaigns(
+        kept={slug: wikis for slug, wikis in failing.items() if slug in kept},
+        left_out={slug: wikis for slug, wikis in failing.items() if slug not in kept},
+    )
+    return replace(fresh.with_frame(frame), stale=True), stale

@@ -154,7 +154,8 @@ def source_status(source: SourceSettings, connection: Connection | None, error: 
 
 
 def summarize_wikis(source: SourceSettings, wikis: dict[str, dict]) -> dict:
-    """A per-wiki source's entry: down if any wiki is, the largest lag, and each wiki's entry."""
+    """A per-wiki source's entry: down if any wiki is down or failed, the largest lag, each wiki's
+    entry, and `failed_wikis`, the sorted names of the wikis that did not answer."""
     down = {name: entry for name, entry in wikis.items() if entry["status"] != "ok"}
     lags = [entry["lag_seconds"] for entry in wikis.values() if entry["lag_seconds"] is not None]
     return {
@@ -163,6 +164,7 @@ def summarize_wikis(source: SourceSettings, wikis: dict[str, dict]) -> dict:
         "error": "; ".join(f"{name}: {entry['error']}" for name, entry in sorted(down.items())) or None,
         "url": redact(source.url),
         "wikis": dict(sorted(wikis.items())),
+        "failed_wikis": sorted(down),
     }
 
 
@@ -418,51 +420,34 @@ def run_per_wiki(
 
     Each wiki's source is opened with `open_source(..., dbname=dbname)`; the query runs once per
     batch of at most `batch_size` names with `:usernames` (the batch, bound as an IN tuple) and
-    `:dbname`, plus the standard parameters. Returns (the concatenated Dataset, None, per-wiki
-    status) or (None, the first error, per-wiki status): a partial result is never returned.
-    Per-wiki status is {dbname: {"status", "lag_seconds", "error", "url"}}; `summarize_wikis`
-    turns it into the source's entry for the build report.
+    `:dbname`, plus the standard parameters.
+
+    One failing wiki fails only itself (it cannot be opened, or a statement fails for good after
+    the retries): the other wikis are still read. Returns (dataset, error, wikis): `dataset` holds
+    the rows of every wiki that answered in full (never part of a wiki's rows); `error` names each
+    failed wiki and why, or is None when all answered; `wikis` is the per-wiki status
+    {dbname: {"status": "ok" | "down" (not opened) | "failed" (a statement failed), "lag_seconds",
+    "error", "url"}}, which `summarize_wikis` turns into the source's entry for the build report.
+    `dataset` is None only when nothing could be asked (no such source) or the rows do not fit
+    the query's declared columns.
     """
     wikis: dict[str, dict] = {}
     if query.source not in settings.sources:
         return None, f"{query.origin}: no source named {query.source!r}; add [sources.{query.source}].", wikis
-    source = settings.sources[query.source]
     base = {**query_parameters(settings), **(extra_parameters or {})}
     frames: list[pd.DataFrame] = []
-    error_message = None
     progress = Progress(query.name)
     try:
         for dbname in sorted(targets):
             names = sorted(set(targets[dbname]))
-            try:
-                connection = open_source(
-                    source, settings.root, dbname=dbname, statement_timeout=settings.get("build", "query_timeout")
-                )
-            except SourceError as error:
-                wikis[dbname] = source_status(source, None, error) | {"url": redact(fill(source.url, dbname))}
-                error_message = error_message or f"{query.origin} on wiki {dbname}: {error}"
-                continue
-            with connection:
-                wikis[dbname] = source_status(source, connection, None) | {"url": redact(fill(source.url, dbname))}
-                if error_message:
-                    continue  # keep reading lags for the report, but run nothing more
-                # A server wants short IN lists (its index does the work); the embedded DuckDB scans
-                # the table once per statement, so there fewer, larger batches are much faster.
-                size = batch_size if connection.dialect == "mysql" else max(batch_size, EMBEDDED_BATCH_SIZE)
-                try:
-                    for start in range(0, len(names), size):
-                        batch = names[start : start + size]
-                        parameters = {**base, "usernames": batch, "dbname": dbname}
-                        frame = run_query(query, connection, parameters, retry=retry, progress=progress)
-                        if len(frame):
-                            frames.append(frame)
-                except (QueryError, ExtractError, SchemaError) as error:
-                    error_message = f"{error} (wiki {dbname})"
+            wikis[dbname], rows = _read_wiki(query, settings, dbname, names, base, batch_size, retry, progress)
+            frames.extend(rows)
     finally:
         progress.close()
-    if error_message:
-        log.error('Dataset "%s" could not be built because of error: %s', query.name, error_message)
-        return None, error_message, wikis
+    failed = {dbname: entry["error"] for dbname, entry in wikis.items() if entry["status"] != "ok"}
+    error = "; ".join(f"wiki {dbname}: {reason}" for dbname, reason in failed.items()) or None
+    if error:
+        log.error('Dataset "%s": %d of %d wikis failed: %s', query.name, len(failed), len(targets), error)
     dataset = query.empty_dataset()
     if frames:
         frame = pd.concat(frames, ignore_index=True)
@@ -470,10 +455,45 @@ def run_per_wiki(
         frame = pd.DataFrame({name: pd.Series([], dtype=object) for name in dataset.column_names})
     try:
         dataset = dataset.with_frame(frame)
-    except SchemaError as error:
-        return None, str(error), wikis
-    log.info("%-28s %8d rows  %d wikis", query.name, len(dataset.frame), len(targets))
-    return dataset, None, wikis
+    except SchemaError as schema_error:
+        return None, str(schema_error), wikis
+    log.info("%-28s %8d rows  %d wikis", query.name, len(dataset.frame), len(targets) - len(failed))
+    return dataset, error, wikis
+
+
+def _read_wiki(
+    query: Query,
+    settings: Settings,
+    dbname: str,
+    names: list[str],
+    base: dict,
+    batch_size: int,
+    retry: RetryPolicy,
+    progress: Progress,
+) -> tuple[dict, list[pd.DataFrame]]:
+    """One wiki of `run_per_wiki`: its status entry and its result frames (none when it failed)."""
+    source = settings.sources[query.source]
+    url = redact(fill(source.url, dbname))
+    timeout = settings.get("build", "query_timeout")
+    try:
+        connection = open_source(source, settings.root, dbname=dbname, statement_timeout=timeout)
+    except SourceError as error:
+        return source_status(source, None, error) | {"url": url}, []
+    with connection:
+        entry = source_status(source, connection, None) | {"url": url}
+        # A server wants short IN lists (its index does the work); the embedded DuckDB scans
+        # the table once per statement, so there fewer, larger batches are much faster.
+        size = batch_size if connection.dialect == "mysql" else max(batch_size, EMBEDDED_BATCH_SIZE)
+        frames = []
+        try:
+            for start in range(0, len(names), size):
+                parameters = {**base, "usernames": names[start : start + size], "dbname": dbname}
+                frame = run_query(query, connection, parameters, retry=retry, progress=progress)
+                if len(frame):
+                    frames.append(frame)
+        except (QueryError, ExtractError, SchemaError) as error:
+            return entry | {"status": "failed", "error": str(error)}, []
+    return entry, frames
 
 
 def fill(url: str, dbname: str) -> str:

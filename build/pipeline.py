@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from build import cohorts, config, extract, metrics, queries, render, report, staging
@@ -34,12 +35,13 @@ def build_site(settings: config.Settings) -> int:
 
         log.info("Looking up edits on the wiki replicas")
         replica = extract_replica_edits(all_queries, datasets, settings)
-        extraction.failures.update(replica.failures)
-        extraction.sources.update(replica.sources)
-        datasets.update(replica.datasets)
+        extraction.failures.update(replica.extraction.failures)
+        extraction.sources.update(replica.extraction.sources)
+        datasets.update(replica.extraction.datasets)
 
         log.info("Deriving metrics and cohorts")
         derived, derive_failures = derive(datasets, extraction.failures, settings, staging_dir)
+        contain_failed_wikis(derived, derive_failures, replica, staging_dir)
         datasets.update(derived)
         extraction.failures.update(derive_failures)
 
@@ -88,29 +90,66 @@ def keep_last_published(
     return datasets
 
 
-def extract_replica_edits(all_queries, datasets: dict[str, Dataset], settings: config.Settings):
-    """Run the per-wiki replica queries for the campaigns' new editors (retention.md §2)."""
-    result = extract.Extraction()
+@dataclass
+class ReplicaEdits:
+    """What the per-wiki replica queries gave: their Extraction, the wikis that could not be read
+    ({wiki: why}: a replica that failed, or a `wikis` row no rule maps to a database), and the wikis
+    each campaign's retention needs ({campaign slug: wikis})."""
+
+    extraction: extract.Extraction = field(default_factory=extract.Extraction)
+    failed_wikis: dict[str, str] = field(default_factory=dict)
+    needs: dict[str, set[str]] = field(default_factory=dict)
+
+
+def extract_replica_edits(all_queries, datasets: dict[str, Dataset], settings: config.Settings) -> ReplicaEdits:
+    """Run the per-wiki replica queries for the campaigns' new editors (retention.md §2).
+
+    A wiki that fails fails only itself: the others' rows are kept, and `contain_failed_wikis`
+    later makes stale only the campaigns that need it."""
+    result = ReplicaEdits()
     inputs = ("campaign_new_editors", "campaign_wikis", "campaigns")
+    retention_wikis = settings.get("retention", "retention_wikis")
     for query in (q for q in all_queries if q.per_wiki):
         if any(name not in datasets or datasets[name].stale for name in inputs):
-            result.failures[query.name] = f"{query.origin}: not run, because {' or '.join(inputs)} failed."
+            result.extraction.failures[query.name] = f"{query.origin}: not run, because {' or '.join(inputs)} failed."
             continue
-        targets = cohorts.edit_targets(
-            datasets["campaign_new_editors"].frame,
-            datasets["campaign_wikis"].frame,
-            settings.get("retention", "retention_wikis"),
-        )
-        period = cohorts.edit_period(
-            datasets["campaigns"].frame, settings.get("retention", "retention_windows"), settings.as_of
-        )
+        editors, homes, campaigns = (datasets[name].frame for name in inputs)
+        targets = cohorts.edit_targets(editors, homes, retention_wikis)
+        period = cohorts.edit_period(campaigns, settings.get("retention", "retention_windows"), settings.as_of)
         dataset, error, wikis = extract.run_per_wiki(query, settings, targets, extra_parameters=period)
-        result.sources[query.source] = extract.summarize_wikis(settings.sources[query.source], wikis)
+        unmapped = cohorts.unmapped_wikis(homes, retention_wikis)
+        for wiki, why in unmapped.items():
+            log.error("Campaign retention: %s names no replica database: %s", wiki, why)
+            wikis[wiki] = {"status": "failed", "lag_seconds": None, "error": why, "url": None}
+        result.needs = cohorts.campaign_needs(campaigns, editors, homes, retention_wikis)
+        for wiki, entry in wikis.items():
+            if entry["status"] != "ok":
+                entry["campaigns"] = sorted(slug for slug, needed in result.needs.items() if wiki in needed)
+        if query.source in settings.sources:
+            source = settings.sources[query.source]
+            result.extraction.sources[query.source] = extract.summarize_wikis(source, wikis)
         if dataset is None:
-            result.failures[query.name] = error
+            result.extraction.failures[query.name] = error
         else:
-            result.datasets[query.name] = dataset
+            result.extraction.datasets[query.name] = dataset
+            result.failed_wikis.update({w: e["error"] for w, e in wikis.items() if e["status"] != "ok"})
     return result
+
+
+def contain_failed_wikis(derived: dict[str, Dataset], failures: dict[str, str], replica: ReplicaEdits, staging_dir):
+    """Campaign retention after some wikis could not be read: each campaign that needs one keeps its
+    last published rows (marked stale) or is left out when it has none; every other campaign stays
+    fresh. The dataset is then stale (exit code 1) and its report entry names the wikis and campaigns."""
+    name = cohorts.CAMPAIGN_RETENTION.name
+    if not replica.failed_wikis or name not in derived or name in failures:
+        return
+    previous = read_published(cohorts.CAMPAIGN_RETENTION, staging_dir)
+    derived[name], stale = cohorts.keep_last_published_campaigns(
+        derived[name], previous, replica.needs, replica.failed_wikis
+    )
+    if stale:
+        failures[name] = stale.describe(replica.failed_wikis)
+        log.error('Dataset "%s": %s', name, failures[name])
 
 
 def derive(datasets: dict[str, Dataset], failures: dict[str, str], settings: config.Settings, staging_dir: Path):

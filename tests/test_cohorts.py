@@ -25,7 +25,7 @@ PARTICIPATION = pd.DataFrame(
 def triangle(**overrides):
     arguments = {"as_of": dt.date(2025, 5, 10), "retention_months": 4, "k_min": 5} | overrides
     dataset = program_retention(PARTICIPATION, **arguments)
-    return [tuple(row.values()) for row in dataset.records()]
+    return [tuple(row.values())[:7] for row in dataset.records()]  # the stale columns: tests/test_wikis.py
 
 
 def test_program_retention_triangle_by_hand():
@@ -91,7 +91,7 @@ def retention_rows(as_of, k_min=5, retention_wikis=()):
         k_min=k_min,
         retention_wikis=list(retention_wikis),
     )
-    return [tuple(row.values()) for row in dataset.records()]
+    return [tuple(row.values())[:7] for row in dataset.records()]  # the stale columns: tests/test_wikis.py
 
 
 def test_campaign_retention_windows_by_hand():

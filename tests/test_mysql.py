@@ -478,13 +478,13 @@ def test_per_wiki_runs_with_byte_string_names(driver, wikis, tmp_path):
     assert summary["status"] == "ok" and set(summary["wikis"]) == {"dewiki", "enwiki"}
 
 
-def test_per_wiki_missing_wiki_fails_the_dataset(driver, wikis, tmp_path):
+def test_per_wiki_missing_wiki_fails_only_itself(driver, wikis, tmp_path):
     query = write_query(tmp_path / "q", "wiki_edits", PER_WIKI_HEADER, PER_WIKI_SQL)
     settings = settings_for(tmp_path, {"replica": f"mysql://root@127.0.0.1:3306/{wikis}{{dbname}}_p"})
     dataset, error, lags = run_per_wiki(
-        query, settings, {"enwiki": ["Zoë"], "frwiki": ["Zoë"]}, extra_parameters={"as_of_timestamp": "2"}
+        query, settings, {"enwiki": ["Zoë"], "frwiki": ["Zoë"]}, extra_parameters={"as_of_timestamp": "20261101"}
     )
-    assert dataset is None
+    assert dataset.records() == [{"wiki": "enwiki", "username": "Zoë", "edits": 2, "first_edit": "20250101000000"}]
     assert "frwiki" in error and "(1049)" in error and "\n" not in error
     assert lags["frwiki"]["status"] == "down" and lags["enwiki"]["status"] == "ok"
 
