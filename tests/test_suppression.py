@@ -13,12 +13,11 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from conftest import AS_OF, ROOT, run_build
 
 from build import cohorts, suppression
 from build.datasets import Column, Dataset
 from build.metrics import month_key, month_text
-
-from conftest import AS_OF, ROOT, run_build
 
 K_MIN = 5
 
@@ -37,9 +36,8 @@ def month_ranges(site, k_min: int) -> list[dict]:
     horizon = int(retention["months_since"].max())
     first = retention[retention["months_since"] == 0]
     sizes = dict(zip(first["cohort"], first["cohort_size"], strict=True))  # NaN when suppressed
-    retention["month"] = [
-        month_text(month_key(c) + int(s)) for c, s in zip(retention["cohort"], retention["months_since"], strict=True)
-    ]
+    pairs = zip(retention["cohort"], retention["months_since"], strict=True)
+    retention["month"] = [month_text(month_key(cohort) + int(since)) for cohort, since in pairs]
     cells = {(r.cohort, r.month): r for r in retention.itertuples(index=False)}
     result = []
     for row in monthly.dropna(subset=["active_participants"]).itertuples(index=False):
@@ -140,10 +138,192 @@ def test_the_descriptions_say_what_secondary_suppression_empties(demo_site):
     import json
 
     package = json.loads((demo_site / "data" / "v1" / "datapackage.json").read_text(encoding="utf-8"))
+    resources = [r for r in package["resources"] if r["format"] == "csv"]
     fields = {
-        (r["name"].rsplit("-", 1)[0], f["name"]): f["description"]
-        for r in package["resources"]
-        for f in r["schema"]["fields"]
+        (r["name"].rsplit("-", 1)[0], f["name"]): f["description"] for r in resources for f in r["schema"]["fields"]
     }
     for (dataset, column), note in suppression.NOTES.items():
         assert fields[(dataset, column)].endswith(note)
+
+
+# --- small hand-made cases: the extra suppression written out ------------------------------------
+
+AS_OF_DATE = dt.date(2024, 4, 1)  # 2024-01 … 2024-03 are complete months
+
+
+def hand_months(active: dict[tuple[str, str], int], retention_months: int = 2):
+    """program_retention (primary suppression only) and monthly_activity totals from true cells."""
+    participation = pd.DataFrame(
+        [(c, m, n) for (c, m), n in sorted(active.items())], columns=["cohort", "month", "active"]
+    )
+    retention = cohorts.program_retention(participation, AS_OF_DATE, retention_months, K_MIN).frame
+    totals = participation.groupby("month")["active"].sum()
+    monthly = pd.DataFrame({"month": ["2024-01", "2024-02", "2024-03"]})
+    monthly["active_participants"] = pd.array([int(totals.get(m, 0)) for m in monthly["month"]], dtype="Int64")
+    return retention, monthly, participation
+
+
+def withheld_cells(before: pd.DataFrame, after: pd.DataFrame) -> list[tuple[str, int]]:
+    changed = after["suppressed"] & ~before["suppressed"]
+    return sorted(zip(after.loc[changed, "cohort"], after.loc[changed, "months_since"], strict=True))
+
+
+MONTH_CASES = {
+    # A cohort of 3 joins a cohort of 10: 2024-02's total minus 10's 6 would give 3, 2024-03's 2.
+    # The 10-cohort's cells in those months (box 0 … 10) give the room back.
+    "complement the suppressed cohort's months": (
+        {
+            ("2024-01", "2024-01"): 10,
+            ("2024-01", "2024-02"): 6,
+            ("2024-01", "2024-03"): 4,
+            ("2024-02", "2024-02"): 3,
+            ("2024-02", "2024-03"): 2,
+        },
+        [("2024-01", 1), ("2024-01", 2)],
+        [],
+    ),
+    # Two published cohorts could hide 2024-03's cell: the smaller one that is enough on its own.
+    "the smallest cell that is enough": (
+        {
+            ("2024-01", "2024-01"): 30,
+            ("2024-01", "2024-03"): 12,
+            ("2024-02", "2024-02"): 8,
+            ("2024-02", "2024-03"): 4,
+            ("2024-03", "2024-03"): 2,
+        },
+        [("2024-02", 1)],
+        [],
+    ),
+    # 2024-01 holds only the small cohort, and 2024-02 besides it only the 9-cohort's own month (its
+    # published size): no cell can help, so both totals are withheld. In 2024-03 the 9-cohort's cell can.
+    "months with nothing to complement": (
+        {("2024-01", "2024-01"): 2, ("2024-01", "2024-02"): 1, ("2024-02", "2024-02"): 9, ("2024-02", "2024-03"): 5},
+        [("2024-02", 1)],
+        ["2024-01", "2024-02"],
+    ),
+    "no small group, nothing withheld": (
+        {
+            ("2024-01", "2024-01"): 10,
+            ("2024-01", "2024-02"): 6,
+            ("2024-02", "2024-02"): 5,
+            ("2024-02", "2024-03"): 1,
+            ("2024-03", "2024-03"): 7,
+        },
+        [],
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", MONTH_CASES, ids=list(MONTH_CASES))
+def test_months_get_exactly_the_complementary_suppression_written_here(case):
+    active, expected_cells, expected_months = MONTH_CASES[case]
+    retention, monthly, participation = hand_months(active)
+    new_retention, new_monthly = suppression.protect_months(retention, monthly, participation, K_MIN)
+    assert withheld_cells(retention, new_retention) == expected_cells
+    assert sorted(new_monthly.loc[new_monthly["active_participants"].isna(), "month"]) == expected_months
+    hidden = new_retention[new_retention["suppressed"]]
+    assert hidden["active"].isna().all() and hidden["retention"].isna().all()
+    kept = new_retention[~new_retention["suppressed"]]
+    pd.testing.assert_frame_equal(kept, retention[~new_retention["suppressed"]])
+
+
+def hand_campaigns(rows, links, programs):
+    campaigns = pd.DataFrame(rows, columns=["campaign", "new_editors", "participants"])
+    campaigns["new_editors"] = campaigns["new_editors"].astype("Int64")
+    courses = pd.DataFrame(programs, columns=["course_slug", "new_editors", "editors"])
+    courses["new_editors"] = courses["new_editors"].astype("Int64")
+    return campaigns, pd.DataFrame(links, columns=["campaign", "course_slug"]), courses
+
+
+CAMPAIGN_CASES = {
+    # a's 2 new editors are 2 of the small campaign's; with b's published 0 the sum would cap it at
+    # 2 + 0 < 4, so b goes too (its 3 participants give the room).
+    "a program value and a revealing zero": (
+        [("small", None, 6)],
+        [("small", "a"), ("small", "b")],
+        [("a", 2, 3), ("b", 0, 3)],
+        True,
+        ({"a", "b"}, set()),
+    ),
+    # With preregistration_days > 0 the campaign can count people no program does: no upper bound.
+    "a program value, preregistration allowed": (
+        [("small", None, 6)],
+        [("small", "a"), ("small", "b")],
+        [("a", 2, 3), ("b", 0, 3)],
+        False,
+        ({"a"}, set()),
+    ),
+    # p is in the small campaign and in big (10 new editors, whose other program q has 8): 10 - 8 would
+    # still give p, hence small, at least 2, even with q hidden 1; hiding big's count is the one fix.
+    "a chain through a shared program": (
+        [("big", 10, 30), ("small", None, 3)],
+        [("big", "p"), ("big", "q"), ("small", "p")],
+        [("p", 2, 3), ("q", 8, 9)],
+        True,
+        ({"p"}, {"big"}),
+    ),
+    "no small campaign, nothing withheld": (
+        [("big", 10, 30)],
+        [("big", "p"), ("big", "q")],
+        [("p", 2, 3), ("q", 8, 9)],
+        True,
+        (set(), set()),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CAMPAIGN_CASES, ids=list(CAMPAIGN_CASES))
+def test_campaigns_get_exactly_the_withholding_written_here(case):
+    rows, links, programs, union_bound, (expected_programs, expected_campaigns) = CAMPAIGN_CASES[case]
+    campaigns, links, courses = hand_campaigns(rows, links, programs)
+    withheld = suppression.protect_campaigns(campaigns, links, courses, k_min=K_MIN, union_bound=union_bound)
+    assert (withheld.programs, withheld.campaigns) == (expected_programs, expected_campaigns)
+    audit = suppression.CampaignAudit(campaigns, links, courses, K_MIN, union_bound)
+    assert audit.shortfall(withheld) == {}
+    if audit.protected:  # before: the published values did narrow the small campaign
+        assert audit.shortfall(suppression.Withheld()) != {}
+
+
+def test_protect_is_pure_and_deterministic():
+    retention, monthly, participation = hand_months(MONTH_CASES["complement the suppressed cohort's months"][0])
+    campaigns, links, courses = hand_campaigns(*CAMPAIGN_CASES["a chain through a shared program"][:3])
+
+    def dataset(name, frame):
+        columns = tuple(Column(c, _type(frame[c]), f"{c}.") for c in frame.columns)
+        return Dataset(name, name, name, columns, (frame.columns[0],), "test").with_frame(frame)
+
+    datasets = {
+        "program_retention": dataset("program_retention", retention),
+        "monthly_activity": dataset("monthly_activity", monthly),
+        "participant_activity": replace_publish(dataset("participant_activity", participation)),
+        "campaigns": dataset("campaigns", campaigns),
+        "campaign_courses": dataset("campaign_courses", links),
+        "courses": dataset("courses", courses),
+    }
+    copies = {name: d.frame.copy() for name, d in datasets.items()}
+    first = suppression.protect(datasets, k_min=K_MIN, preregistration_days=0)
+    second = suppression.protect(datasets, k_min=K_MIN, preregistration_days=0)
+    for name, frame in copies.items():
+        pd.testing.assert_frame_equal(datasets[name].frame, frame)  # inputs untouched
+    assert sorted(first) == ["campaigns", "courses", "monthly_activity", "program_retention"]
+    for name in first:
+        pd.testing.assert_frame_equal(first[name].frame, second[name].frame)
+    assert first["courses"].frame["new_editors"].isna().tolist() == [True, False]
+    assert first["campaigns"].frame["new_editors"].isna().all()
+
+
+def replace_publish(dataset: Dataset) -> Dataset:
+    from dataclasses import replace
+
+    return replace(dataset, publish=False)
+
+
+def _type(values: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(values):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(values):
+        return "integer"
+    if pd.api.types.is_float_dtype(values):
+        return "number"
+    return "string"
