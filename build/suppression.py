@@ -40,12 +40,8 @@ log = logging.getLogger("almanac")
 
 # The datasets this stage reads and may change (names from the queries and derivations).
 MONTHLY, RETENTION, PARTICIPATION = "monthly_activity", "program_retention", "participant_activity"
-CAMPAIGNS, CAMPAIGN_COURSES, COURSES, CAMPAIGN_RETENTION = (
-    "campaigns",
-    "campaign_courses",
-    "courses",
-    "campaign_retention",
-)
+CAMPAIGNS, CAMPAIGN_COURSES, COURSES = "campaigns", "campaign_courses", "courses"
+CAMPAIGN_RETENTION, CAMPAIGN_ACTIVITY = "campaign_retention", "campaign_activity"
 
 # Sentences added to the published column descriptions, so the downloads say what an empty value means.
 NOTES = {
@@ -58,6 +54,10 @@ NOTES = {
     ),
     (CAMPAIGNS, "new_editors"): "Also empty when withheld by secondary suppression.",
     (CAMPAIGN_RETENTION, "suppressed"): "Also true when withheld by secondary suppression.",
+    (CAMPAIGN_ACTIVITY, "active_participants"): (
+        "Empty when withheld by secondary suppression: the month's total is withheld, and this count "
+        "would bound it from below."
+    ),
 }
 
 
@@ -78,6 +78,10 @@ def protect(datasets: dict[str, Dataset], *, k_min: int, preregistration_days: i
             )
             changed[RETENTION] = _annotated(datasets[RETENTION], retention)
             changed[MONTHLY] = _annotated(datasets[MONTHLY], monthly)
+            if CAMPAIGN_ACTIVITY in datasets:
+                floors = total_floors(retention, monthly, k_min)
+                rows = withhold_campaign_activity(datasets[CAMPAIGN_ACTIVITY].frame, floors)
+                changed[CAMPAIGN_ACTIVITY] = _annotated(datasets[CAMPAIGN_ACTIVITY], rows)
     if all(name in datasets for name in (CAMPAIGNS, CAMPAIGN_COURSES, COURSES)):
         withheld = protect_campaigns(
             datasets[CAMPAIGNS].frame,
@@ -157,6 +161,45 @@ def protect_months(
             retention.loc[hit, ["active", "retention"]] = pd.NA
             retention.loc[hit, "suppressed"] = True
     return retention, monthly
+
+
+def total_floors(retention: pd.DataFrame, monthly: pd.DataFrame, k_min: int) -> dict[str, int]:
+    """For each month whose total is withheld: the largest lower bound on that total (a campaign's
+    active participants that month is one) that still narrows no suppressed cell, from the
+    published rows alone. A bound B on Σ cells leaves cell i at least B − published − Σ others' tops.
+    """
+    first = retention[retention["months_since"] == 0]
+    sizes = dict(zip(first["cohort"], first["cohort_size"], strict=True))
+    cells = {(r.cohort, int(r.months_since)): r.active for r in retention.itertuples(index=False)}
+    horizon = int(retention["months_since"].max()) if len(retention) else 0
+    floors = {}
+    for month in monthly.loc[monthly["active_participants"].isna(), "month"]:
+        published, tops, lows = 0, [], []  # lows: box bottoms of the protected cells
+        for cohort, size in sizes.items():
+            since = month_key(month) - month_key(cohort)
+            if since < 0:
+                continue
+            value = cells.get((cohort, since)) if since <= horizon else None
+            if value is not None and not pd.isna(value):
+                published += int(value)
+            elif pd.isna(size):  # a suppressed cohort's cell; its box bottom matters in published range
+                tops.append(k_min - 1)
+                if since <= horizon:
+                    lows.append(1 if since == 0 else 0)
+            else:
+                tops.append(int(size))
+        # Cell i's bound: floor − published − (Σ tops − top_i) ≤ low_i; every protected top is k_min − 1.
+        limits = [low + published + sum(tops) - (k_min - 1) for low in lows]
+        floors[month] = min(limits) if limits else published + sum(tops)
+    return floors
+
+
+def withhold_campaign_activity(rows: pd.DataFrame, floors: dict[str, int]) -> pd.DataFrame:
+    """Campaign active participants above their month's floor are withheld (they would bound the total)."""
+    frame = rows.copy()
+    limit = frame["month"].map(floors)
+    frame.loc[limit.notna() & (frame["active_participants"] > limit), "active_participants"] = pd.NA
+    return frame
 
 
 def audit_month(

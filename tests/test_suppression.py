@@ -327,3 +327,28 @@ def _type(values: pd.Series) -> str:
     if pd.api.types.is_float_dtype(values):
         return "number"
     return "string"
+
+
+def test_a_withheld_total_takes_the_campaign_counts_that_would_bound_it():
+    """2024-01 and 2024-02 are withheld ("months with nothing to complement"); a campaign's active
+    participants in a withheld month is a floor under the total, so one above the month's limit goes."""
+    retention, monthly, participation = hand_months(MONTH_CASES["months with nothing to complement"][0])
+    retention, monthly = suppression.protect_months(retention, monthly, participation, K_MIN)
+    floors = suppression.total_floors(retention, monthly, K_MIN)
+    # 2024-01: the small cohort alone, size 1 … 4: a floor of 1 says nothing. 2024-02: the 9-cohort's
+    # published 9 plus the small cohort's cell 0 … 4: a floor of 9 says nothing, 10 would.
+    assert floors == {"2024-01": 1, "2024-02": 9}
+    activity = pd.DataFrame(
+        {"campaign": ["a", "a", "b", "b"], "month": ["2024-01", "2024-02", "2024-02", "2024-03"]}
+    ).assign(active_participants=pd.array([2, 10, 9, 14], dtype="Int64"))
+    withheld = suppression.withhold_campaign_activity(activity, floors)
+    assert withheld["active_participants"].isna().tolist() == [True, True, False, False]
+
+
+def test_no_campaign_count_bounds_a_withheld_month(demo_site, k20_site):
+    for site, k_min in ((demo_site, K_MIN), (k20_site, 20)):
+        retention, monthly = read(site, "program_retention"), read(site, "monthly_activity")
+        floors = suppression.total_floors(retention, monthly, k_min)
+        activity = read(site, "campaign_activity").dropna(subset=["active_participants"])
+        above = activity[activity["active_participants"] > activity["month"].map(floors)]
+        assert above.empty, above
