@@ -1,4 +1,4 @@
-"""The pipeline: queries → extract → replica lookups → derive → publish → report → render → swap.
+"""The pipeline: queries → extract → replica lookups → derive → suppress → publish → report → render → swap.
 
 `build_site(settings)` is the whole build, top to bottom; build.py is only its command line.
 """
@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from build import cohorts, config, extract, metrics, queries, render, report, staging
+from build import cohorts, config, extract, metrics, queries, render, report, staging, suppression
 from build.datasets import Dataset, PublishedDataset, datapackage, publish_dataset, read_published, write_datapackage
 
 log = logging.getLogger("almanac")
@@ -44,6 +44,10 @@ def build_site(settings: config.Settings) -> int:
         contain_failed_wikis(derived, derive_failures, replica, staging_dir)
         datasets.update(derived)
         extraction.failures.update(derive_failures)
+
+        log.info("Secondary suppression")  # no published total may give a suppressed group back
+        preregistration_days = settings.get("retention", "preregistration_days")
+        datasets.update(suppression.protect(datasets, k_min=settings.k_min, preregistration_days=preregistration_days))
 
         log.info("Publishing data files")
         published = publish(datasets, settings, staging_dir)
