@@ -90,6 +90,7 @@ def commit_data(
     if tip:
         _refuse_code(repo, ref, tip)
     tree = _write_tree(Path(git_dir), data_dir)
+    _refuse_foreign_files(repo, tree, data_dir)
     changes = _changes(repo, tip, tree)
     if not changes:
         return None
@@ -155,10 +156,24 @@ def _refuse_checked_out(repo: Path, ref: str) -> None:
 ARCHIVE_PATH = re.compile(r"v\d+/(?:[^/]+/)*[^/]+\.(?:csv|json)")
 
 
+def _foreign(repo: Path, tree: str) -> list[str]:
+    listed = _git(repo, "ls-tree", "-r", "-z", "--name-only", tree)
+    return [path for path in listed.split("\0") if path and not ARCHIVE_PATH.fullmatch(path)]
+
+
+def _refuse_foreign_files(repo: Path, tree: str, data_dir: Path) -> None:
+    """Archive only data: a data folder holding anything else (a script, a note) was not written by a build."""
+    foreign = _foreign(repo, tree)
+    if foreign:
+        raise ArchiveError(
+            f"{data_dir}/{foreign[0]} is not a data file (the archive holds only v<N>/ .csv and .json files); "
+            "remove it, or build the site again, then archive."
+        )
+
+
 def _refuse_code(repo: Path, ref: str, tip: str) -> None:
     """Refuse a branch holding anything but archived data (v<N>/ folders of .csv and .json files)."""
-    listed = _git(repo, "ls-tree", "-r", "-z", "--name-only", tip)
-    foreign = [path for path in listed.split("\0") if path and not ARCHIVE_PATH.fullmatch(path)]
+    foreign = _foreign(repo, tip)
     if foreign:
         raise ArchiveError(
             f"{ref} holds files that are not archived data (e.g. {foreign[0]}); committing the data as its whole "

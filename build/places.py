@@ -32,7 +32,7 @@ def problems(settings: Settings) -> list[str]:
     if _within(state, out) or _within(state, _resolved(out)):
         found.append(
             f"[build] state_dir {state} is inside the output folder {out}: it would be deployed. "
-            "Keep it beside the site, e.g. state_dir = \".almanac\"."
+            'Keep it beside the site, e.g. state_dir = ".almanac".'
         )
     if _within(out, state):
         found.append(f"[build] out {out} is inside the state folder {state}; choose a folder outside it.")
@@ -45,25 +45,28 @@ def problems(settings: Settings) -> list[str]:
 def _dangerous(path: Path, root: Path) -> list[str]:
     """Why writing or replacing `path` could destroy something that is not Almanac's."""
     real = _resolved(path)
-    reasons = []
-    for candidate in dict.fromkeys([path, real]):
-        if candidate.parent == candidate:
-            reasons.append("is the root folder /; choose a folder inside the project, e.g. site")
-        elif candidate in _homes():
-            reasons.append("is a home folder; choose a folder inside the project, e.g. site")
-        elif _within(root, candidate):
-            reasons.append(
-                f"is the project folder {root} or a folder above it; choose a folder inside it, e.g. site"
-            )
-        elif ".git" in candidate.parts or _within(candidate, _git_dir(root)):
-            reasons.append("is git's own folder or inside it; choose a folder outside .git, e.g. site")
-        elif candidate.is_file():
-            reasons.append("is a file; choose a folder")
-        else:
-            tracked = _tracked_file(candidate)
-            if tracked:
-                reasons.append(f"holds files that git tracks (e.g. {tracked}); choose a folder git ignores, e.g. site")
-    return list(dict.fromkeys(reasons))[:1]
+    for candidate in dict.fromkeys([real, path]):  # where a link leads first: that is what would be replaced
+        why = _danger_of(candidate, root)
+        if why:
+            return [why if candidate == path else f"links to {candidate}, which {why}"]
+    return []
+
+
+def _danger_of(candidate: Path, root: Path) -> str | None:
+    if candidate.parent == candidate:
+        return "is the root folder /; choose a folder inside the project, e.g. site"
+    if candidate in _homes():
+        return "is a home folder; choose a folder inside the project, e.g. site"
+    if _within(root, candidate):
+        return f"is the project folder {root} or a folder above it; choose a folder inside it, e.g. site"
+    if ".git" in candidate.parts or _within(candidate, _git_dir(root)):
+        return "is git's own folder or inside it; choose a folder outside .git, e.g. site"
+    if candidate.is_file():
+        return "is a file; choose a folder"
+    tracked = _tracked_file(candidate)
+    if tracked:
+        return f"holds files that git tracks (e.g. {tracked}); choose a folder git ignores, e.g. site"
+    return None
 
 
 def _output_contents_problem(out: Path, state: Path) -> str | None:
@@ -78,11 +81,13 @@ def _output_contents_problem(out: Path, state: Path) -> str | None:
         )
     if not out.exists():
         return None
-    names = sorted(entry.name for entry in out.iterdir())
-    if not names or is_earlier_site(out) or names == ["data"] and _only_archive(out / "data"):
+    if is_earlier_site(out):
         return None
+    foreign = sorted(e.name for e in out.iterdir() if not (e.name == "data" and _only_archive(out / "data")))
+    if not foreign:
+        return None  # empty, or a restored data archive only
     return (
-        f"holds files Almanac did not write (e.g. {names[0]}); it must be empty, an earlier Almanac site "
+        f"holds files Almanac did not write (e.g. {foreign[0]}); it must be empty, an earlier Almanac site "
         f"(with {SITE_MARKER} or status.json) or a restored data/ archive only. Choose another folder, "
         "or move those files away"
     )

@@ -198,7 +198,7 @@ def _target_of(layout: Layout) -> str | None:
 
 def _drop_orphans(layout: Layout) -> None:
     """Remove the kept builds of output folders that no longer exist (a deleted or temporary output)."""
-    for home in (layout.home.parent.iterdir() if layout.home.parent.is_dir() else ()):
+    for home in layout.home.parent.iterdir() if layout.home.parent.is_dir() else ():
         target = _target_of(Layout(layout.out, home))
         if home != layout.home and target and not os.path.lexists(target):
             log.info("Removing %s: its output folder %s no longer exists.", home, target)
