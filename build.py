@@ -98,7 +98,7 @@ def load(config_path: Path, *, writes: bool = False, **overrides) -> config.Sett
 def build_lock(settings: config.Settings) -> lock.Lock:
     """Take the project's build lock in the state folder, or exit 3 naming the build that holds it."""
     try:
-        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        staging.make_state_dir(settings.state_dir)
         return lock.acquire(settings.state_dir / "build.lock", settings.get("build", "lock_max_age"))
     except lock.LockHeld as error:
         click.echo(f"error: {error}", err=True)
@@ -209,7 +209,11 @@ def serve(obj, port):
 
 @cli.command()
 @click.argument("dataset")
-@click.option("--column", help="Show only this column (for a one-row dataset, its value per commit).")
+@click.option(
+    "--column",
+    help="Show only this column: its value per commit, per row for a many-row dataset, each row keyed by "
+    "the dataset's primaryKey (else its leading columns that tell rows apart).",
+)
 @click.option("--since", callback=parse_as_of, metavar="YYYY-MM-DD", help="Only commits on or after this date.")
 @click.option("--ref", help="The archive branch (default: [build] archive_branch, 'data').")
 @click.pass_obj

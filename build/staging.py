@@ -80,7 +80,7 @@ def prepare(out: Path, state_dir: Path) -> Path:
     layout = Layout.of(out, state_dir)
     recover(layout)
     try:
-        _make_state_dir(Path(state_dir))
+        make_state_dir(Path(state_dir))
         layout.builds.mkdir(parents=True, exist_ok=True)
         (layout.home / "target").write_text(str(layout.out) + "\n", encoding="utf-8")
         if layout.out.is_dir():
@@ -123,6 +123,7 @@ def swap(staging: Path, out: Path, keep: int = 3) -> Path:
         kept_as, number = layout.builds / f"{number:06d}", number + 1  # kept: `rollback` can go back to it
     build = layout.builds / f"{number:06d}"
     _rename(layout.staging, build)
+    layout.out.parent.mkdir(parents=True, exist_ok=True)
     if converted:  # the one gap ever: a plain folder cannot be replaced by a link in one rename
         _rename(layout.out, kept_as or layout.retired)
         log.info("Converted the folder %s into a link to the build folders in %s.", layout.out, layout.builds)
@@ -181,7 +182,7 @@ def _point(out: Path, build: Path) -> None:
         ) from error
 
 
-def _make_state_dir(state_dir: Path) -> None:
+def make_state_dir(state_dir: Path) -> None:
     """Create the state folder with a .gitignore of its own, so git ignores it wherever it is."""
     state_dir.mkdir(parents=True, exist_ok=True)
     ignore = state_dir / ".gitignore"
