@@ -57,5 +57,6 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 		$(BIN)/python -m pip install --quiet "mysqlclient==2.2.7"; fi
 	touch $@
 
+# site is a link into .almanac/ (kept builds, lock); site.* are leftovers of older versions.
 clean:
-	rm -rf site site.staging site.previous site.lock demo node_modules
+	rm -rf site .almanac site.staging site.previous site.lock demo node_modules

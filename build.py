@@ -6,9 +6,11 @@
     python build.py serve            preview site/ on http://127.0.0.1:8000
     python build.py history DATASET  a dataset's published history, from the data branch
     python build.py archive          commit site/data/ to the data branch
+    python build.py rollback         point site/ back at the build before the one it shows
 
 The build reads top to bottom in `build.pipeline.build_site`: queries → extract → derive → publish →
-render → report, written to a staging folder and swapped in whole.
+render → report, written to a staging folder in the state folder (.almanac/) and published by switching
+the `site` link to it in one rename.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 
 import click
 
-from build import archive, charts, config, lock, render, report, staging
+from build import archive, charts, config, lock, places, render, report, staging
 from build.config import SettingsError
 from build.pipeline import NothingPublished, build_site
 from build.queries import QueryError
@@ -82,11 +84,28 @@ def site_options(command):
     return command
 
 
-def load(config_path: Path, **overrides) -> config.Settings:
+def load(config_path: Path, *, writes: bool = False, **overrides) -> config.Settings:
+    """The settings, or a Failure (exit 2) listing every problem; `writes` also checks where the build writes."""
     try:
-        return config.load_settings(config_path, **overrides)
+        settings = config.load_settings(config_path, **overrides)
     except SettingsError as error:
         raise Failure("\n".join(error.problems)) from None
+    unsafe = places.problems(settings) if writes else []
+    if unsafe:
+        raise Failure("\n".join(f"{config_path.name}: {problem}." for problem in unsafe))
+    return settings
+
+
+def build_lock(settings: config.Settings) -> lock.Lock:
+    """Take the project's build lock in the state folder, or exit 3 naming the build that holds it."""
+    try:
+        staging.make_state_dir(settings.state_dir)
+        return lock.acquire(settings.state_dir / "build.lock", settings.get("build", "lock_max_age"))
+    except lock.LockHeld as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(report.EXIT_LOCKED)
+    except (OSError, lock.LockError) as error:
+        raise Failure(str(error)) from None
 
 
 class Failure(click.ClickException):
@@ -119,14 +138,10 @@ def cli(ctx, config_path, out, sources, as_of, strict, quiet):
     ctx.obj = {"config_path": config_path, "out": out, "sources": sources}
     if ctx.invoked_subcommand is not None:
         return
-    settings = load(config_path, as_of=as_of, out=out, sources=sources, strict=strict)
-    lock_path = settings.out_dir.with_name(settings.out_dir.name + ".lock")
+    settings = load(config_path, writes=True, as_of=as_of, out=out, sources=sources, strict=strict)
     try:
-        with lock.acquire(lock_path, settings.get("build", "lock_max_age")):
+        with build_lock(settings):
             code = build_site(settings)
-    except lock.LockHeld as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(report.EXIT_LOCKED)
     except (
         QueryError,
         NothingPublished,
@@ -195,7 +210,11 @@ def serve(obj, port):
 
 @cli.command()
 @click.argument("dataset")
-@click.option("--column", help="Show only this column (for a one-row dataset, its value per commit).")
+@click.option(
+    "--column",
+    help="Show only this column: its value per commit, per row for a many-row dataset, each row keyed by "
+    "the dataset's primaryKey (else its leading columns that tell rows apart).",
+)
 @click.option("--since", callback=parse_as_of, metavar="YYYY-MM-DD", help="Only commits on or after this date.")
 @click.option("--ref", help="The archive branch (default: [build] archive_branch, 'data').")
 @click.pass_obj
@@ -235,6 +254,23 @@ def archive_command(obj):
     except archive.ArchiveError as error:
         raise Failure(str(error)) from None
     click.echo(f"Committed {commit[:12]} to {branch}." if commit else f"No data file changed; {branch} unchanged.")
+
+
+@cli.command()
+@click.pass_obj
+def rollback(obj):
+    """Point the output folder back at the build before the one it shows (kept in [build] state_dir).
+
+    Later builds stay kept, so rolling back twice goes back two builds; the next build publishes anew.
+    Example: python build.py rollback
+    """
+    settings = load(obj["config_path"], writes=True, out=obj["out"])
+    with build_lock(settings):
+        try:
+            shown, restored = staging.rollback(settings.out_dir, settings.state_dir)
+        except staging.StagingError as error:
+            raise Failure(str(error)) from None
+    click.echo(f"{settings.out_dir} now shows build {restored.name} (was {shown.name}).")
 
 
 @cli.command()

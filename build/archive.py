@@ -9,16 +9,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import os
 import re
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 AS_OF_TRAILER = "As-of"
 SUBJECT_NAMES = 5
-DataValue = str | dict[str, str] | None
+DataValue = str | dict[tuple[str, ...], str] | None
 
 
 class ArchiveError(Exception):
@@ -46,7 +47,9 @@ class HistoryRow:
     """One archived version of a dataset: the commit, its date, the build's as-of date, the file and the value.
 
     `value` is set when a column was asked for: the column's value for a one-row dataset, otherwise
-    {first column's value: the column's value} for every row (None when that version lacks the column).
+    {(key values…): the column's value} for every row, keyed by `key_columns` (None when that version lacks
+    the column). The key is the dataset's primaryKey in that commit's datapackage.json, else the shortest run
+    of leading columns whose values tell the rows apart, so several rows per entity are never merged.
     """
 
     commit: str
@@ -54,8 +57,9 @@ class HistoryRow:
     as_of: dt.date | None
     csv_text: str
     column: str | None = None
-    key_column: str | None = None
+    key_columns: tuple[str, ...] | None = None
     value: DataValue = None
+    package_text: str | None = None
 
     @property
     def rows(self) -> int:
@@ -83,7 +87,10 @@ def commit_data(
     ref = _branch_ref(repo, branch)
     _refuse_checked_out(repo, ref)
     tip = _resolve(repo, ref)
+    if tip:
+        _refuse_code(repo, ref, tip)
     tree = _write_tree(Path(git_dir), data_dir)
+    _refuse_foreign_files(repo, tree, data_dir)
     changes = _changes(repo, tip, tree)
     if not changes:
         return None
@@ -127,11 +134,51 @@ def _branch_ref(repo: Path, branch: str) -> str:
 
 
 def _refuse_checked_out(repo: Path, ref: str) -> None:
+    """Refuse the current branch and a branch checked out in any worktree: its files would go out of date."""
     head = subprocess.run(["git", "-C", str(repo), "symbolic-ref", "-q", "HEAD"], capture_output=True, text=True)
     if head.stdout.strip() == ref:
         raise ArchiveError(
             f"{ref} is checked out in {repo}; committing to it would leave the working tree out of date. "
             "Switch to another branch (git switch main) and archive again."
+        )
+    listed = _git(repo, "worktree", "list", "--porcelain")
+    worktree = None
+    for line in listed.splitlines():
+        if line.startswith("worktree "):
+            worktree = line.removeprefix("worktree ")
+        elif line == f"branch {ref}":
+            raise ArchiveError(
+                f"{ref} is checked out in the worktree {worktree}; the archive never commits onto a branch "
+                "someone works on. Set [build] archive_branch to a branch of its own (e.g. data)."
+            )
+
+
+ARCHIVE_PATH = re.compile(r"v\d+/(?:[^/]+/)*[^/]+\.(?:csv|json)")
+
+
+def _foreign(repo: Path, tree: str) -> list[str]:
+    listed = _git(repo, "ls-tree", "-r", "-z", "--name-only", tree)
+    return [path for path in listed.split("\0") if path and not ARCHIVE_PATH.fullmatch(path)]
+
+
+def _refuse_foreign_files(repo: Path, tree: str, data_dir: Path) -> None:
+    """Archive only data: a data folder holding anything else (a script, a note) was not written by a build."""
+    foreign = _foreign(repo, tree)
+    if foreign:
+        raise ArchiveError(
+            f"{data_dir}/{foreign[0]} is not a data file (the archive holds only v<N>/ .csv and .json files); "
+            "remove it, or build the site again, then archive."
+        )
+
+
+def _refuse_code(repo: Path, ref: str, tip: str) -> None:
+    """Refuse a branch holding anything but archived data (v<N>/ folders of .csv and .json files)."""
+    foreign = _foreign(repo, tip)
+    if foreign:
+        raise ArchiveError(
+            f"{ref} holds files that are not archived data (e.g. {foreign[0]}); committing the data as its whole "
+            "tree would delete them. Set [build] archive_branch to a branch that holds only v<N>/ data folders, "
+            "or a new one (e.g. data)."
         )
 
 
@@ -189,14 +236,18 @@ def history(
     if not commits:
         raise ArchiveError(f"{path} is not in the history of {ref!r} in {repo}. {_known_datasets(repo, ref, version)}")
     blobs = _read_blobs(repo, [f"{sha}:{path}" for sha, _, _ in commits])
+    packages = _read_blobs(repo, [f"{sha}:v{version}/datapackage.json" for sha, _, _ in commits], missing_ok=True)
     rows = [
-        HistoryRow(sha, committed, as_of, text) for (sha, committed, as_of), text in zip(commits, blobs, strict=True)
+        HistoryRow(sha, committed, as_of, text, package_text=package)
+        for (sha, committed, as_of), text, package in zip(commits, blobs, packages, strict=True)
     ]
     rows = [row for row in reversed(rows) if since is None or _date_of(row) >= since]
     if column is None:
         return rows
-    rows = [_with_column(row, column) for row in rows]
-    if rows and all(row.key_column is None for row in rows):
+    keyed = [_with_column(row, dataset, column) for row in rows]
+    widest = max((row.key_columns or () for row in keyed), key=len, default=())
+    rows = [_with_column(row, dataset, column, widest) if len(row.key_columns or ()) > 0 else row for row in keyed]
+    if rows and all(row.key_columns is None for row in rows):
         raise ArchiveError(f"No archived version of {path} has a column {column!r}. Columns: {_columns(rows[-1])}.")
     return rows
 
@@ -220,8 +271,8 @@ def parse_as_of(message: str) -> dt.date | None:
     return dt.date.fromisoformat(found.group(1)) if found else None
 
 
-def _read_blobs(repo: Path, specs: list[str]) -> list[str]:
-    """The contents of `commit:path` objects, read in one `git cat-file --batch` call."""
+def _read_blobs(repo: Path, specs: list[str], *, missing_ok: bool = False) -> list[str | None]:
+    """The contents of `commit:path` objects, read in one `git cat-file --batch` call (None if missing_ok)."""
     if not specs:
         return []
     out = subprocess.run(
@@ -231,6 +282,10 @@ def _read_blobs(repo: Path, specs: list[str]) -> list[str]:
     for spec in specs:
         end = out.index(b"\n", position)
         header = out[position:end].decode()
+        if header.endswith("missing") and missing_ok:
+            texts.append(None)
+            position = end + 1
+            continue
         if header.endswith("missing"):
             raise ArchiveError(
                 f"{spec} cannot be read from {repo}; the repository may be shallow: git fetch --unshallow"
@@ -249,17 +304,41 @@ def _known_datasets(repo: Path, ref: str, version: int) -> str:
     return f"Datasets there: {', '.join(names)}."
 
 
-def _with_column(row: HistoryRow, column: str) -> HistoryRow:
+def _with_column(row: HistoryRow, dataset: str, column: str, keys: tuple[str, ...] = ()) -> HistoryRow:
     table = _parse_csv(row.csv_text)
     header, records = (table[0], table[1:]) if table else ([], [])
     if column not in header:
-        return HistoryRow(row.commit, row.committed_at, row.as_of, row.csv_text, column, None, None)
+        return replace(row, column=column)
     index = header.index(column)
     if len(records) == 1:
-        value: DataValue = records[0][index]
-    else:
-        value = {record[0]: record[index] for record in records}
-    return HistoryRow(row.commit, row.committed_at, row.as_of, row.csv_text, column, header[0], value)
+        return replace(row, column=column, key_columns=(), value=records[0][index])
+    if not keys or not set(keys) <= set(header):  # one key for every version, so rows line up across them
+        keys = _declared_key(row.package_text, dataset, header) or _unique_prefix(header, records, column)
+    positions = [header.index(key) for key in keys]
+    value = {tuple(record[i] for i in positions): record[index] for record in records}
+    return replace(row, column=column, key_columns=keys, value=value)
+
+
+def _declared_key(package_text: str | None, dataset: str, header: list[str]) -> tuple[str, ...] | None:
+    """The dataset's primaryKey in a datapackage.json text, when declared and present in the CSV header."""
+    try:
+        package = json.loads(package_text or "")
+        resources = [r for r in package.get("resources", []) if r.get("path") == f"{dataset}.csv"]
+        key = resources[0]["schema"]["primaryKey"]
+    except (ValueError, AttributeError, LookupError, TypeError):
+        return None
+    key = (key,) if isinstance(key, str) else tuple(key)
+    return key if key and all(name in header for name in key) else None
+
+
+def _unique_prefix(header: list[str], records: list[list[str]], column: str) -> tuple[str, ...]:
+    """The shortest run of leading columns (the asked one left out) whose values differ on every row."""
+    candidates = [name for name in header if name != column]
+    for length in range(1, len(candidates) + 1):
+        positions = [header.index(name) for name in candidates[:length]]
+        if len({tuple(record[i] for i in positions) for record in records}) == len(records):
+            return tuple(candidates[:length])
+    return tuple(candidates)
 
 
 def _date_of(row: HistoryRow) -> dt.date:
@@ -282,9 +361,9 @@ def format_history(rows: list[HistoryRow]) -> str:
         header = ["as_of", "committed", "commit", "rows"]
         body = [[*_prefix(row), str(row.rows)] for row in rows]
     elif any(isinstance(row.value, dict) for row in rows):
-        key = next(row.key_column for row in rows if row.key_column)
-        header = ["as_of", "committed", "commit", key, column]
-        body = [[*_prefix(row), k, v] for row in rows for k, v in _items(row.value)]
+        keys = max((row.key_columns for row in rows if row.key_columns), key=len)
+        header = ["as_of", "committed", "commit", *keys, column]
+        body = [[*_prefix(row), *_padded(k, len(keys)), v] for row in rows for k, v in _items(row.value)]
     else:
         header = ["as_of", "committed", "commit", column]
         body = [[*_prefix(row), "" if row.value is None else str(row.value)] for row in rows]
@@ -296,10 +375,14 @@ def _prefix(row: HistoryRow) -> list[str]:
     return [as_of, row.committed_at.strftime("%Y-%m-%d %H:%M"), row.commit[:10]]
 
 
-def _items(value: DataValue) -> list[tuple[str, str]]:
+def _items(value: DataValue) -> list[tuple[tuple[str, ...], str]]:
     if isinstance(value, dict):
         return list(value.items())
-    return [("", "" if value is None else value)]
+    return [((), "" if value is None else value)]
+
+
+def _padded(key: tuple[str, ...], width: int) -> list[str]:
+    return [*key, *[""] * (width - len(key))][:width]
 
 
 def _columns(row: HistoryRow) -> str:

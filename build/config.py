@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from build import ranges
+
 
 class SettingsError(Exception):
     """One or more problems in the settings; `problems` lists each as a full sentence."""
@@ -37,105 +39,81 @@ class Setting:
     doc: str
 
 
-def _string(value):
-    if not isinstance(value, str):
-        raise ValueError
-    return value
-
-
-def _whole(minimum: int) -> Callable[[Any], int]:
-    def check(value):
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ValueError
-        return value
-
-    return check
-
-
-def _whole_list(value):
-    if not isinstance(value, list) or not value:
-        raise ValueError
-    return [_whole(1)(item) for item in value]
-
-
-def _string_list(value):
-    if not isinstance(value, list):
-        raise ValueError
-    return [_string(item) for item in value]
-
-
-def _date_or_empty(value):
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    if value == "":
-        return None
-    if isinstance(value, str):
-        return parse_date(value)
-    raise ValueError
-
-
-def parse_date(text: str) -> dt.date:
-    """Parse YYYY-MM-DD strictly: `parse_date("2025-01-31")` → date(2025, 1, 31)."""
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        raise ValueError(text)
-    return dt.date.fromisoformat(text)
+# Re-exported: build.py parses --as-of with the same rule as site.toml.
+parse_date = ranges.parse_date
 
 
 SCHEMA: tuple[Setting, ...] = (
-    Setting("site", "title", _string, "a string", "Almanac", "Site title, shown on every page."),
+    Setting(
+        "site",
+        "title",
+        ranges.text(120, required=True),
+        "one line of 1 to 120 characters",
+        "Almanac",
+        "Site title, shown on every page.",
+    ),
     Setting(
         "site",
         "description",
-        _string,
-        "a string",
+        ranges.text(500),
+        "one line of at most 500 characters",
         "Public metrics, published from a database on a schedule.",
         "One sentence under the title on the home page.",
     ),
     Setting(
         "site",
         "base_url",
-        _string,
-        "a string (an absolute URL, or empty)",
+        ranges.http_url_or_empty,
+        "an absolute http:// or https:// URL without a password, or empty",
         "",
         "Where the site is deployed; used only in datapackage.json. Links stay relative.",
     ),
     Setting(
         "site",
         "license",
-        _string,
-        "an SPDX license id such as CC0-1.0",
+        ranges.license_id,
+        "an SPDX license id such as CC0-1.0 or CC-BY-SA-4.0 (letters, digits, '.', '+', '-')",
         "CC0-1.0",
         "License of the published data, written into datapackage.json.",
     ),
     Setting(
         "build",
         "as_of",
-        _date_or_empty,
-        "a date YYYY-MM-DD, or empty for the build's UTC date",
+        ranges.date_or_empty,
+        "a date YYYY-MM-DD from 2001-01-01 to tomorrow (UTC), or empty for the build's UTC date",
         None,
         "Replaces 'now' everywhere; activity dated on or after it is ignored.",
     ),
     Setting(
         "build",
         "out",
-        _string,
-        "a folder path",
+        ranges.folder,
+        "a folder path: not empty, not the project, a home, / or .git, and holding no file git tracks",
         "site",
-        "Where the site is written (relative to site.toml).",
+        "Where the site is published (relative to site.toml): a symbolic link to the newest build, kept "
+        "in state_dir. An existing folder must be empty, an earlier Almanac site, or a restored data/ only.",
     ),
     Setting(
         "build",
         "state_dir",
-        _string,
-        "a folder path",
+        ranges.folder,
+        "a folder path outside the output folder, not the project, a home, / or .git",
         ".almanac",
         "What the build keeps between runs and never deploys (lock, staging, kept builds, cache, "
         "status history, full error messages), relative to site.toml. Keep it out of git and of the site.",
     ),
     Setting(
         "build",
+        "keep_builds",
+        ranges.whole(1, 20),
+        "a whole number from 1 to 20",
+        3,
+        "Complete builds kept in state_dir, the published one included; `build.py rollback` goes back one.",
+    ),
+    Setting(
+        "build",
         "queries",
-        _string,
+        ranges.folder,
         "a folder path",
         "queries",
         "Folder of the .sql files, one per dataset.",
@@ -143,72 +121,73 @@ SCHEMA: tuple[Setting, ...] = (
     Setting(
         "build",
         "lock_max_age",
-        _whole(60),
-        "a whole number of seconds, at least 60",
+        ranges.whole(60, 7 * 24 * 3600),
+        "a whole number of seconds from 60 to 604800 (a week)",
         6 * 3600,
         "A lock older than this whose process cannot be checked (another host) is taken over.",
     ),
     Setting(
         "build",
         "archive_branch",
-        _string,
-        "a git branch name",
+        ranges.branch_name,
+        "a git branch name such as data (letters, digits, '.', '_', '/', '-')",
         "data",
-        "Branch the scheduled job commits site/data/ to: the archive of every metric.",
+        "Branch the scheduled job commits site/data/ to: the archive of every metric. It may hold only "
+        "archived data, and must not be checked out anywhere.",
     ),
     Setting(
         "build",
         "query_timeout",
-        _whole(1),
-        "a whole number of seconds",
+        ranges.whole(1, 24 * 3600),
+        "a whole number of seconds from 1 to 86400 (a day)",
         600,
         "Time limit of one SQL statement on MySQL/MariaDB sources.",
     ),
     Setting(
         "build",
         "update_length_days",
-        _whole(0),
-        "a whole number of days",
+        ranges.whole(0, 3650),
+        "a whole number of days from 0 to 3650",
         30,
         "The Dashboard's update_length: a course ended more than this long ago is archived.",
     ),
     Setting(
         "privacy",
         "k_min",
-        _whole(1),
-        "a whole number, at least 1",
+        ranges.whole(1, 1000),
+        "a whole number from 1 to 1000",
         5,
         "Groups of fewer people than this are published with their numbers suppressed.",
     ),
     Setting(
         "retention",
         "retention_months",
-        _whole(1),
-        "a whole number of months, at least 1",
+        ranges.whole(1, 120),
+        "a whole number of months from 1 to 120",
         12,
         "Program retention: months after the cohort month that are measured.",
     ),
     Setting(
         "retention",
         "retention_windows",
-        _whole_list,
-        "a non-empty list of whole numbers, e.g. [1, 3, 6]",
+        ranges.increasing_whole_list(1, 60, 24),
+        "a non-empty, increasing list of at most 24 distinct whole numbers from 1 to 60, e.g. [1, 3, 6]",
         [1, 3, 6],
         "Campaign retention: the 30-day windows k after the campaign end.",
     ),
     Setting(
         "retention",
         "preregistration_days",
-        _whole(0),
-        "a whole number of days",
+        ranges.whole(0, 365),
+        "a whole number of days from 0 to 365",
         0,
         "Campaign retention: accounts registered this many days before a course count as new.",
     ),
     Setting(
         "retention",
         "retention_wikis",
-        _string_list,
-        "a list of wiki database names such as ['enwiki']",
+        ranges.dbname_list(1000),
+        "a list of at most 1000 distinct wiki database names such as ['enwiki', 'commonswiki']",
         [],
         "Campaign retention: wikis to count edits on; empty means the courses' home wikis.",
     ),
@@ -257,11 +236,16 @@ class Settings:
 
     @property
     def out_dir(self) -> Path:
-        return (self.root / self.get("build", "out")).resolve()
+        """The output folder's absolute path, its own name kept: it is a symbolic link that must not be followed."""
+        return _absolute(self.root / self.get("build", "out"))
 
     @property
     def state_dir(self) -> Path:
-        return (self.root / self.get("build", "state_dir")).resolve()
+        return _absolute(self.root / self.get("build", "state_dir"))
+
+    @property
+    def keep_builds(self) -> int:
+        return self.get("build", "keep_builds")
 
     @property
     def queries_dir(self) -> Path:
@@ -270,6 +254,24 @@ class Settings:
     @property
     def k_min(self) -> int:
         return self.get("privacy", "k_min")
+
+
+def _expected(section: str, key: str) -> str:
+    return next(s.expected for s in SCHEMA if (s.section, s.key) == (section, key))
+
+
+def _shown(value: Any, limit: int = 80) -> str:
+    """A value as it appears in an error, cut short: a 10,000-character title must not flood the console."""
+    shown = repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 5] + "…" + shown[-4:]
+
+
+def _absolute(path: Path) -> Path:
+    """`path` made absolute with `..` removed and its parent's links resolved, the last part kept as named."""
+    plain = Path(os.path.abspath(path))
+    if plain.parent == plain:
+        return plain  # the root folder "/"
+    return plain.parent.resolve() / plain.name
 
 
 def _line_of(text: str, section: str, key: str | None) -> int | None:
@@ -334,10 +336,11 @@ def load_settings(
             continue
         try:
             values[(setting.section, setting.key)] = setting.check(section[setting.key])
-        except ValueError:
+        except ValueError as error:
+            why = f" ({error})" if str(error) and str(error) != str(section[setting.key]) else ""
             problems.append(
                 f"{_where(label, text, setting.section, setting.key)}: [{setting.section}] "
-                f"{setting.key}: expected {setting.expected}, got {section[setting.key]!r}."
+                f"{setting.key}: expected {setting.expected}, got {_shown(section[setting.key])}{why}."
             )
     for section_name in {s.section for s in SCHEMA}:
         section = raw.get(section_name, {})
@@ -389,17 +392,25 @@ def load_settings(
         )
 
     if out is not None:
-        values[("build", "out")] = out
+        try:
+            values[("build", "out")] = ranges.folder(out)
+        except ValueError:
+            problems.append(f"--out: expected {_expected('build', 'out')}, got {_shown(out)}.")
     env_as_of = os.environ.get("ALMANAC_AS_OF")
     if as_of is None and env_as_of:
         try:
             as_of = parse_date(env_as_of)
         except ValueError:
-            problems.append(f"ALMANAC_AS_OF: expected a date YYYY-MM-DD, got {env_as_of!r}.")
+            problems.append(f"ALMANAC_AS_OF: expected a date YYYY-MM-DD, got {_shown(env_as_of)}.")
+
+    current = (today or utc_today)()
+    chosen_as_of = as_of or values.get(("build", "as_of")) or current
+    out_of_range = ranges.as_of_problem(chosen_as_of, current)
+    if out_of_range:
+        where = "--as-of or ALMANAC_AS_OF" if as_of else f"{_where(label, text, 'build', 'as_of')}: [build] as_of"
+        problems.append(f"{where}: {out_of_range}.")
     if problems:
         raise SettingsError(problems)
-
-    chosen_as_of = as_of or values[("build", "as_of")] or (today or utc_today)()
     values[("build", "as_of")] = chosen_as_of
     return Settings(
         root=root,

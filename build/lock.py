@@ -1,7 +1,11 @@
-"""The build lock: a pid file (JSON: pid, host, started_at, command) that stops a second concurrent build.
+"""The build lock: a pid file (JSON: pid, host, started_at, command, process_start) that stops a second build.
 
-A lock whose process is gone (same host, pid not alive) or that comes from another host and is older than
-`lock_max_age` is taken over with a logged warning, the way reportupdater treats a dead pid as stale.
+A lock whose process is gone is taken over with a logged warning, the way reportupdater treats a dead pid as
+stale. On the same host "gone" includes a pid that now belongs to another process: the lock records the
+process's start (Linux: /proc/<pid>/stat field 22, clock ticks since boot, with the boot id), and a live pid
+that started otherwise, or after the lock was taken, is not the holder. A lock from another host is taken over
+once older than `lock_max_age`. Impossible lock times (in the future, or unreadable) are stale too: a clock
+error must not block every build forever.
 """
 
 from __future__ import annotations
@@ -45,13 +49,19 @@ class LockInfo:
     host: str
     started_at: str
     command: str
+    process_start: str | None = None  # "<ticks since boot>@<boot id>"; None where /proc is missing
 
     def to_text(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"
 
     @property
-    def started(self) -> dt.datetime:
-        return dt.datetime.fromisoformat(self.started_at)
+    def started(self) -> dt.datetime | None:
+        """When the lock was taken, or None when `started_at` is not a time with a zone."""
+        try:
+            started = dt.datetime.fromisoformat(self.started_at)
+        except ValueError:
+            return None
+        return started if started.tzinfo is not None else None
 
 
 @dataclass
@@ -100,6 +110,7 @@ def acquire(
         host=host or socket.gethostname(),
         started_at=(now or utc_now()).isoformat(timespec="microseconds"),
         command=command if command is not None else " ".join(sys.argv),
+        process_start=process_start(os.getpid()),
     )
     for _ in range(ATTEMPTS):
         if _create(path, info.to_text()):
@@ -122,12 +133,14 @@ def parse_lock(path: Path, text: str) -> LockInfo:
     """The LockInfo in `text`, or a LockError naming the file and what to do."""
     try:
         data = json.loads(text)
-        info = LockInfo(
-            pid=int(data["pid"]), host=str(data["host"]), started_at=str(data["started_at"]), command=data["command"]
+        recorded = data.get("process_start")
+        return LockInfo(
+            pid=int(data["pid"]),
+            host=str(data["host"]),
+            started_at=str(data["started_at"]),
+            command=str(data["command"]),
+            process_start=None if recorded is None else str(recorded),
         )
-        if info.started.tzinfo is None:
-            raise ValueError("started_at has no time zone")
-        return info
     except (ValueError, KeyError, TypeError) as error:
         raise LockError(
             f"The build lock {path} is not a valid lock file ({type(error).__name__}: {error}); it should be JSON "
@@ -145,17 +158,68 @@ def stale_reason(path: Path, text: str, max_age_seconds: int, *, now: dt.datetim
         if age is not None and age > max_age_seconds:
             return f"it is not a valid lock file and is {age:.0f}s old (more than lock_max_age {max_age_seconds}s)"
         raise
+    started = holder.started
+    if started is None:
+        return f"its time {holder.started_at!r} cannot be read; an impossible lock time is treated as stale"
+    if started > now + CLOCK_SKEW:
+        return f"it is dated {holder.started_at}, in the future; an impossible lock time is treated as stale"
     if holder.host == host:
-        if pid_alive(holder.pid):
-            raise LockHeld(path, holder)
-        return f"its process {holder.pid} (started {holder.started_at}) is no longer running"
-    age = (now - holder.started).total_seconds()
+        return _same_host_reason(path, holder, started)
+    age = (now - started).total_seconds()
     if age <= max_age_seconds:
         raise LockHeld(path, holder)
     return (
         f"it was taken on host {holder.host} by pid {holder.pid} at {holder.started_at}, "
         f"{age:.0f}s ago (more than lock_max_age {max_age_seconds}s)"
     )
+
+
+def _same_host_reason(path: Path, holder: LockInfo, started: dt.datetime) -> str:
+    """Why a lock of this host is stale: its pid is gone, or now belongs to a process that is not the holder."""
+    if not pid_alive(holder.pid):
+        return f"its process {holder.pid} (started {holder.started_at}) is no longer running"
+    now_start = process_start(holder.pid)
+    if holder.process_start and now_start and now_start != holder.process_start:
+        return f"pid {holder.pid} is alive but is another process (its start {now_start}, not {holder.process_start})"
+    began = process_started_at(holder.pid)
+    if began is not None and began > started + CLOCK_SKEW:
+        return f"pid {holder.pid} is alive but started at {began.isoformat()}, after the lock was taken"
+    raise LockHeld(path, holder)
+
+
+CLOCK_SKEW = dt.timedelta(minutes=5)  # a lock this far in the future, or a process this much younger, is impossible
+
+
+def process_start(pid: int) -> str | None:
+    """The start of process `pid` as "<clock ticks since boot>@<boot id>" (Linux), or None if unknown."""
+    ticks = _start_ticks(pid)
+    boot_id = _read_proc("sys/kernel/random/boot_id")
+    return f"{ticks}@{boot_id.strip()}" if ticks is not None and boot_id else None
+
+
+def process_started_at(pid: int) -> dt.datetime | None:
+    """When process `pid` started (UTC, to about a second), from /proc; None where that cannot be read."""
+    ticks = _start_ticks(pid)
+    stat = _read_proc("stat") or ""
+    boot = next((line.split()[1] for line in stat.splitlines() if line.startswith("btime ")), None)
+    if ticks is None or boot is None:
+        return None
+    return dt.datetime.fromtimestamp(int(boot) + ticks / os.sysconf("SC_CLK_TCK"), tz=dt.UTC)
+
+
+def _start_ticks(pid: int) -> int | None:
+    text = _read_proc(f"{pid}/stat")
+    if not text or ")" not in text:
+        return None
+    fields = text.rsplit(")", 1)[1].split()  # after "pid (comm)": field 3 is fields[0], field 22 is fields[19]
+    return int(fields[19]) if len(fields) > 19 and fields[19].isdigit() else None
+
+
+def _read_proc(name: str) -> str | None:
+    try:
+        return Path("/proc", name).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def pid_alive(pid: int) -> bool:

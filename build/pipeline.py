@@ -23,7 +23,7 @@ def build_site(settings: config.Settings) -> int:
     if not all_queries:
         raise NothingPublished(f"no queries: {settings.queries_dir} has no .sql file (see [build] queries).")
     log.info("Read %d queries from %s; as-of date %s", len(all_queries), settings.queries_dir, settings.as_of)
-    staging_dir = staging.prepare(settings.out_dir)
+    staging_dir = staging.prepare(settings.out_dir, settings.state_dir)
     try:
         log.info("Extracting")
         database_queries = [q for q in all_queries if not q.per_wiki]
@@ -59,7 +59,7 @@ def build_site(settings: config.Settings) -> int:
         log.info("Rendering pages")
         render.render_site(datasets, published, document, settings, staging_dir)
         report.write_status(document, staging_dir)
-        staging.swap(staging_dir, settings.out_dir)
+        staging.swap(staging_dir, settings.out_dir, keep=settings.keep_builds)
     except BaseException:
         staging.discard(staging_dir)
         raise

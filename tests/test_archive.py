@@ -134,10 +134,10 @@ def test_history_of_a_many_row_column_is_keyed_by_the_first_column(archived):
     repo, _, _ = archived
     rows = history(repo, "wikis", column="editors")
     assert [row.value for row in rows] == [
-        {"enwiki": "50", "frwiki": "9"},
-        {"enwiki": "55", "frwiki": "9", "dewiki": "3"},
+        {("enwiki",): "50", ("frwiki",): "9"},
+        {("enwiki",): "55", ("frwiki",): "9", ("dewiki",): "3"},
     ]
-    assert rows[0].key_column == "wiki"
+    assert rows[0].key_columns == ("wiki",)
 
 
 def test_since_keeps_versions_as_of_that_date_or_later(archived):

@@ -210,7 +210,10 @@ def test_a_second_build_while_one_holds_the_lock_exits_3(tmp_path, demo_sources)
     import sys
     import time
 
-    lock_path = tmp_path / "site.lock"
+    (tmp_path / "state").mkdir()
+    lock_path = tmp_path / "state" / "build.lock"  # the lock lives in [build] state_dir
+    config = tmp_path / "site.toml"
+    config.write_text(f'[build]\nqueries = "{ROOT / "queries"}"\nstate_dir = "state"\n', encoding="utf-8")
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -226,7 +229,7 @@ def test_a_second_build_while_one_holds_the_lock_exits_3(tmp_path, demo_sources)
     try:
         assert holder.stdout.readline().strip() == "held"
         started = time.monotonic()
-        result = run_build("--out", str(tmp_path / "site"), "--source", f"dashboard={demo_sources[0]}")
+        result = run_build("--config", str(config), "--source", f"dashboard={demo_sources[0]}")
         assert result.returncode == 3, result.stderr
         assert str(holder.pid) in result.stderr
         assert time.monotonic() - started < 60

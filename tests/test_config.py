@@ -30,8 +30,10 @@ def test_all_problems_reported_at_once_with_lines(tmp_path):
     with pytest.raises(SettingsError) as raised:
         load_settings(path)
     problems = raised.value.problems
-    assert "site.toml:2: [privacy] k_min: expected a whole number, at least 1, got 'five'." in problems
-    assert any(p.startswith("site.toml:5: [retention] retention_windows: expected a non-empty list") for p in problems)
+    assert "site.toml:2: [privacy] k_min: expected a whole number from 1 to 1000, got 'five'." in problems
+    assert any(
+        p.startswith("site.toml:5: [retention] retention_windows: expected a non-empty, increasing") for p in problems
+    )
     assert any(p.startswith("site.toml:6: [retention] unknown key 'colour'") for p in problems)
     assert any(p.startswith("site.toml:7: unknown section [nonsense]") for p in problems)
     assert len(problems) == 4

@@ -58,7 +58,9 @@ def test_acquire_writes_the_holder_and_release_removes_it(tmp_path):
             "host": lock.info.host,
             "started_at": "2025-03-01T12:00:00.000000+00:00",
             "command": "python build.py",
+            "process_start": lock.info.process_start,
         }
+        assert lock.info.process_start and lock.info.process_start.split("@")[0].isdigit()
     assert not path.exists()
     assert list(tmp_path.iterdir()) == []
 
@@ -123,7 +125,7 @@ def test_a_lock_from_another_host_is_taken_over_only_when_old(tmp_path, caplog, 
     assert "taken on host elsewhere.example" in caplog.text
 
 
-@pytest.mark.parametrize("text", ["", "{not json", '{"pid": 1}', '{"pid": 1, "host": "h", "started_at": "x"}'])
+@pytest.mark.parametrize("text", ["", "{not json", '{"pid": 1}', '{"pid": "one", "host": "h", "started_at": "x"}'])
 def test_a_corrupt_recent_lock_gives_a_clear_error(tmp_path, text):
     path = tmp_path / "build.lock"
     path.write_text(text)

@@ -1,4 +1,4 @@
-"""The staging swap: the site is built beside the published one and swapped in whole; crashes are recovered."""
+"""Publishing: the site is built in the state folder and published by switching a link; crashes are recovered."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from build import staging
-from build.staging import Folders, StagingError
+from build.places import SITE_MARKER
+from build.staging import Layout, StagingError
 
 OLD_MTIME = 1_600_000_000
 
@@ -22,124 +23,152 @@ def make_site(out: Path, files: dict[str, str]) -> None:
 
 
 def snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.read_text()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != SITE_MARKER
+    }
 
 
-def siblings(out: Path) -> list[str]:
-    return sorted(p.name for p in out.parent.iterdir())
+def publish(out: Path, state: Path, files: dict[str, str], keep: int = 3) -> Path:
+    stage = staging.prepare(out, state)
+    for name, text in files.items():
+        (stage / name).parent.mkdir(parents=True, exist_ok=True)
+        (stage / name).write_text(text)
+    return staging.swap(stage, out, keep=keep)
 
 
 @pytest.fixture
-def out(tmp_path):
-    out = tmp_path / "site"
-    make_site(out, {"index.html": "old page", "data/v1/a.csv": "x\n1\n", "data/v1/b.csv": "y\n2\n"})
-    return out
+def places(tmp_path):
+    """A published site: `site` links to a first build holding a page and two data files."""
+    out, state = tmp_path / "site", tmp_path / ".almanac"
+    stage = staging.prepare(out, state)
+    make_site(stage, {"index.html": "old page", "data/v1/a.csv": "x\n1\n", "data/v1/b.csv": "y\n2\n"})
+    staging.swap(stage, out)
+    return out, state
 
 
-def test_prepare_copies_content_and_mtimes(out):
-    stage = staging.prepare(out)
-    assert stage == out.parent / "site.staging"
+def test_the_output_is_a_relative_link_to_a_build_in_the_state_folder(places):
+    out, state = places
+    assert out.is_symlink() and not os.readlink(out).startswith("/")
+    assert out.resolve().parent == Layout.of(out, state).builds.resolve()
+    assert snapshot(out) == {"index.html": "old page", "data/v1/a.csv": "x\n1\n", "data/v1/b.csv": "y\n2\n"}
+    assert (out / SITE_MARKER).is_file()
+    assert sorted(p.name for p in out.parent.iterdir()) == [".almanac", "site"]
+    assert (state / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+def test_prepare_copies_content_and_mtimes(places):
+    out, state = places
+    stage = staging.prepare(out, state)
     assert snapshot(stage) == snapshot(out)
     for path in stage.rglob("*.csv"):
         assert path.stat().st_mtime == OLD_MTIME
         assert not path.samefile(out / path.relative_to(stage))
 
 
-def test_prepare_without_a_published_site_makes_an_empty_folder(tmp_path):
-    stage = staging.prepare(tmp_path / "new" / "site")
-    assert stage.is_dir() and list(stage.iterdir()) == []
-
-
-def test_swap_puts_the_new_site_in_place_and_leaves_nothing_behind(out):
-    stage = staging.prepare(out)
+def test_a_new_build_replaces_the_site_and_the_old_build_is_not_touched(places):
+    out, state = places
+    first = out.resolve()
+    stage = staging.prepare(out, state)
     (stage / "index.html").write_text("new page")
     (stage / "data/v1/b.csv").unlink()
     assert snapshot(out)["index.html"] == "old page"
     staging.swap(stage, out)
     assert snapshot(out) == {"index.html": "new page", "data/v1/a.csv": "x\n1\n"}
     assert (out / "data/v1/a.csv").stat().st_mtime == OLD_MTIME
-    assert siblings(out) == ["site"]
+    assert snapshot(first)["index.html"] == "old page"
 
 
-def test_swap_into_a_first_site(tmp_path):
-    out = tmp_path / "site"
-    stage = staging.prepare(out)
-    (stage / "index.html").write_text("first")
-    staging.swap(stage, out)
-    assert snapshot(out) == {"index.html": "first"}
-    assert siblings(out) == ["site"]
+def test_only_keep_builds_are_kept_and_rollback_goes_back_one_at_a_time(places):
+    out, state = places
+    for number in range(2, 6):
+        publish(out, state, {"index.html": f"page {number}"}, keep=3)
+    layout = Layout.of(out, state)
+    assert [build.name for build in layout.kept()] == ["000003", "000004", "000005"]
+    assert staging.rollback(out, state)[1].name == "000004"
+    assert snapshot(out)["index.html"] == "page 4"
+    assert staging.rollback(out, state)[1].name == "000003"
+    with pytest.raises(StagingError, match="oldest kept.*keep_builds"):
+        staging.rollback(out, state)
+    publish(out, state, {"index.html": "page 6"}, keep=3)
+    assert snapshot(out)["index.html"] == "page 6"
+    assert [build.name for build in layout.kept()] == ["000004", "000005", "000006"]
 
 
-def test_a_failed_build_is_discarded_and_the_site_is_untouched(out):
-    before = snapshot(out)
-    stage = staging.prepare(out)
+def test_rollback_refuses_a_site_that_is_not_a_link(tmp_path):
+    make_site(tmp_path / "site", {"index.html": "x"})
+    with pytest.raises(StagingError, match="not a link to a build"):
+        staging.rollback(tmp_path / "site", tmp_path / ".almanac")
+
+
+def test_a_failed_build_is_discarded_and_the_site_is_untouched(places):
+    out, state = places
+    before, target = snapshot(out), out.resolve()
+    stage = staging.prepare(out, state)
     (stage / "index.html").write_text("half written")
     staging.discard(stage)
-    assert snapshot(out) == before
-    assert siblings(out) == ["site"]
+    assert snapshot(out) == before and out.resolve() == target
+    assert not stage.exists()
 
 
-def crash_after_first_rename(out: Path) -> None:
-    folders = Folders.of(out)
-    os.rename(folders.out, folders.previous)
+def test_a_plain_earlier_site_is_converted_and_kept_as_a_build(tmp_path):
+    out, state = tmp_path / "site", tmp_path / ".almanac"
+    make_site(out, {"index.html": "plain", "status.json": '{"as_of": "x", "built_at": "y", "datasets": []}'})
+    publish(out, state, {"index.html": "linked"})
+    assert out.is_symlink() and snapshot(out)["index.html"] == "linked"
+    assert staging.rollback(out, state)[1].name == "000001"
+    assert snapshot(out)["index.html"] == "plain"
 
 
-def crash_after_second_rename(out: Path) -> None:
-    folders = Folders.of(out)
-    os.rename(folders.out, folders.previous)
-    os.rename(folders.staging, folders.out)
+def test_a_restored_data_archive_is_migrated_into_the_first_build(tmp_path):
+    out, state = tmp_path / "site", tmp_path / ".almanac"
+    make_site(out, {"data/v1/a.csv": "x\n1\n"})
+    publish(out, state, {"index.html": "first"})
+    assert snapshot(out) == {"index.html": "first", "data/v1/a.csv": "x\n1\n"}
+    assert [build.name for build in Layout.of(out, state).kept()] == ["000001"]
+    assert not (Layout.of(out, state).home / "retired").exists()
 
 
-def crash_during_delete(out: Path) -> None:
-    crash_after_second_rename(out)
-    (Folders.of(out).previous / "index.html").unlink()
+def test_a_crash_before_the_switch_leaves_the_site_and_is_cleaned_up(places):
+    out, state = places
+    stage = staging.prepare(out, state)
+    (stage / "index.html").write_text("never published")
+    stray = out.with_name(".site.almanac-link-999999")
+    os.symlink("nowhere", stray)
+    stage = staging.prepare(out, state)  # the next build
+    assert snapshot(stage)["index.html"] == "old page"
+    assert not os.path.lexists(stray)
 
 
-def crash_while_building(out: Path) -> None:
-    pass
-
-
-@pytest.mark.parametrize(
-    ("crash", "expected_page"),
-    [
-        (crash_while_building, "old page"),
-        (crash_after_first_rename, "old page"),
-        (crash_after_second_rename, "new page"),
-        (crash_during_delete, "new page"),
-    ],
-)
-def test_the_next_prepare_recovers_from_a_crash(out, crash, expected_page):
-    stage = staging.prepare(out)
-    (stage / "index.html").write_text("new page")
-    crash(out)
-    stage = staging.prepare(out)
-    assert siblings(out) == ["site", "site.staging"]
-    assert snapshot(out)["index.html"] == expected_page
-    assert snapshot(stage) == snapshot(out)
-    staging.swap(stage, out)
-    assert siblings(out) == ["site"]
-
-
-def test_recover_alone_restores_the_published_site(out):
-    stage = staging.prepare(out)
-    (stage / "index.html").write_text("new page")
-    crash_after_first_rename(out)
-    assert not out.exists()
-    staging.recover(out)
+def test_a_missing_link_is_pointed_at_the_last_build_again(places):
+    out, state = places
+    out.unlink()  # as if a crash came between removing and placing the link
+    staging.prepare(out, state)
     assert snapshot(out)["index.html"] == "old page"
-    assert siblings(out) == ["site"]
 
 
-def test_swap_refuses_a_folder_that_prepare_did_not_make(out, tmp_path):
-    other = tmp_path / "elsewhere"
-    other.mkdir()
-    with pytest.raises(StagingError, match="must be .*site.staging"):
+def test_kept_builds_of_a_deleted_output_are_dropped(tmp_path):
+    state = tmp_path / ".almanac"
+    gone = tmp_path / "temporary"
+    publish(gone, state, {"index.html": "x"})
+    gone.unlink()
+    publish(tmp_path / "site", state, {"index.html": "y"})
+    assert [home.name.split("-")[0] for home in (state / "sites").iterdir()] == ["site"]
+
+
+def test_swap_refuses_a_folder_that_prepare_did_not_make(places, tmp_path):
+    out, _ = places
+    other = tmp_path / "elsewhere" / "staging"
+    other.mkdir(parents=True)
+    with pytest.raises(StagingError, match="must be the one prepare"):
         staging.swap(other, out)
     assert snapshot(out)["index.html"] == "old page"
 
 
-def test_a_failed_copy_gives_an_error_naming_the_folders_and_leaves_no_staging(out):
+def test_a_failed_copy_gives_an_error_naming_the_folders_and_leaves_no_staging(places):
+    out, state = places
     os.mkfifo(out / "pipe")  # copy2 refuses special files, as it would a disk-full error
-    with pytest.raises(StagingError, match="site.staging from .*site: .*disk space"):
-        staging.prepare(out)
-    assert siblings(out) == ["site"]
+    with pytest.raises(StagingError, match="staging from .*site: .*disk space"):
+        staging.prepare(out, state)
+    assert not Layout.of(out, state).staging.exists()
