@@ -194,8 +194,8 @@ SCHEMA: tuple[Setting, ...] = (
     Setting(
         "alerts",
         "stale_after_days",
-        _whole(0),
-        "a whole number of days",
+        ranges.whole(0, 365),
+        "a whole number of days from 0 to 365",
         2,
         "Alert the maintainers (one issue) when a dataset has not been fresh for longer than this.",
     ),
