@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -254,6 +255,55 @@ def archive_command(obj):
     except archive.ArchiveError as error:
         raise Failure(str(error)) from None
     click.echo(f"Committed {commit[:12]} to {branch}." if commit else f"No data file changed; {branch} unchanged.")
+
+
+@cli.command()
+@click.option("--from", "first", required=True, callback=parse_as_of, metavar="YYYY-MM-DD", help="First as-of date.")
+@click.option("--to", "last", callback=parse_as_of, metavar="YYYY-MM-DD", help="The last as-of date (default: today).")
+@click.option("--every", type=click.Choice(["month", "week"]), default="month", show_default=True)
+@click.option("--branch", help="The archive branch to write (default: [build] archive_branch); a new one is created.")
+@click.pass_obj
+def backfill(obj, first, last, every, branch):
+    """Give the archive a past: build the data as of each past date and commit each to the archive branch.
+
+    Builds in a temporary folder of its own, never the published site. Each fresh build's data
+    files are committed with the as-of date as the commit date and a message saying they were
+    reconstructed (the Dashboard's undated cached totals carry today's values); a stale build is reported
+    and not committed. Refuses a branch that already has commits on or after --from. Exit 1 when some
+    dates were not committed.
+
+    Example: python build.py backfill --from 2024-01-01 --every month --branch data-backfill
+    """
+    from build import backfill as backfill_module
+    from build import pipeline
+
+    settings = load(obj["config_path"], sources=obj["sources"])
+    branch = branch or settings.get("build", "archive_branch")
+    today = config.utc_today()
+    work = Path(tempfile.mkdtemp(prefix="almanac-backfill-")) / "site"  # never the published site
+
+    def build_as_of(as_of: dt.date) -> tuple[int, Path]:
+        dated = load(obj["config_path"], writes=True, as_of=as_of, out=str(work), sources=obj["sources"])
+        try:
+            return pipeline.build_site(dated), dated.out_dir
+        except pipeline.NothingPublished as error:
+            log.error("as of %s: nothing published: %s", as_of, error)
+            return report.EXIT_NOTHING_PUBLISHED, dated.out_dir
+
+    with build_lock(settings):
+        try:
+            dates = backfill_module.dates(first, last or today, every)
+            outcomes = backfill_module.run(settings.root, branch, dates, build_as_of, today)
+        except (backfill_module.BackfillError, archive.ArchiveError) as error:
+            raise Failure(str(error)) from None
+        finally:
+            backfill_module.remove_work_folder(work.parent)
+    missed = [o for o in outcomes if o.commit is None and o.exit_code != 0]
+    committed = sum(o.commit is not None for o in outcomes)
+    click.echo(f"Backfilled {branch}: {committed} of {len(outcomes)} dates committed.")
+    for outcome in missed:
+        click.echo(f"  {outcome.as_of}: exit {outcome.exit_code}, {outcome.note}")
+    sys.exit(report.EXIT_STALE if missed else report.EXIT_FRESH)
 
 
 @cli.command()

@@ -70,13 +70,20 @@ class HistoryRow:
 
 
 def commit_data(
-    repo: Path, data_dir: Path, branch: str = "data", message: str = "", *, as_of: dt.date | str | None = None
+    repo: Path,
+    data_dir: Path,
+    branch: str = "data",
+    message: str = "",
+    *,
+    as_of: dt.date | str | None = None,
+    date: dt.date | None = None,
 ) -> str | None:
     """Commit the contents of `data_dir` as the whole tree of `branch`; return the new commit, or None if unchanged.
 
     The branch is created (with no parent) on first use. The subject names the as-of date and the changed
     datasets, and an `As-of: YYYY-MM-DD` trailer lets `history` read it; `message` is an extra paragraph. Without
-    `as_of`, the date is read from `message` ("Data as of 2025-03-01").
+    `as_of`, the date is read from `message` ("Data as of 2025-03-01"). `date` sets the commit's author and
+    committer date (midnight UTC of that day; backfill uses the as-of date), else git's now.
     Example: `commit_data(Path("."), Path("site/data"), "data", as_of=date(2025, 3, 1))` → "3f2a…" or None.
     """
     repo, data_dir = Path(repo).resolve(), Path(data_dir).resolve()
@@ -96,9 +103,19 @@ def commit_data(
         return None
     text = commit_message(as_of, changes, message)
     parents = ["-p", tip] if tip else []
-    commit = _git(repo, "commit-tree", tree, *parents, input=text).strip()
+    when = {} if date is None else dict.fromkeys(("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"), f"{date}T00:00:00Z")
+    commit = _git(repo, "commit-tree", tree, *parents, input=text, env=when).strip()
     _git(repo, "update-ref", "-m", f"almanac: archive data as of {as_of}", ref, commit, tip or "0" * 40)
     return commit
+
+
+def latest_commit_date(repo: Path, branch: str) -> dt.date | None:
+    """The committer date (UTC) of `branch`'s newest commit, or None when the branch does not exist."""
+    tip = _resolve(Path(repo).resolve(), _branch_ref(repo, branch))
+    if tip is None:
+        return None
+    stamp = _git(repo, "log", "-1", "--format=%ct", tip).strip()
+    return dt.datetime.fromtimestamp(int(stamp), dt.UTC).date()
 
 
 def _as_of_date(as_of: dt.date | str | None, message: str) -> dt.date:
