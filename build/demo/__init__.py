@@ -1,0 +1,53 @@
+"""The embedded demo database: a deterministic, Dashboard-shaped dataset and small wiki replica (vectorised numpy),
+with the real DDL of schema/*.sql, written to DuckDB or MySQL/MariaDB (`python build.py demo`).
+
+Modules, by what they make: constants (the fixed world), schema (the DDL), frames (Demo, the shared State,
+helpers), programs (campaigns, courses, their links), people (enrolments, users), activity (timeslices),
+articles (articles, uploads), caches (the courses and courses_users caches, tags), replica (the wiki replica),
+generator (the stages in order), writers (DuckDB and MySQL).
+
+For query authors -- what the demo contains (all fixed, never relative to today's date):
+
+- Dates run from 2015-01-01 to 2026-10-31. Nothing (activity, edit, upload, registration, row timestamp) is dated
+  on or after DATA_END = 2026-11-01 except schedules: a few courses end, and one or more start, later.
+  `--as-of 2026-11-01` sees every row, with complete and censored retention cells. Cached course metrics
+  (view_sum, recent_revision_count) are computed as of DATA_END.
+- Wikis (WIKIS): en/de/fr/ar/ru/zh/hi/es/zh-min-nan Wikipedia, English Wiktionary, Commons (language 'commons',
+  project 'wikimedia') and Wikidata (language NULL); each is a replica database <dbname>_p.
+- Private courses have titles and slugs containing "PRIVATE-" and a 6-digit number; the campaign whose courses
+  are all private is "PRIVATE-CAMPAIGN-000005 Closed cohort" (slug "private-campaign-000005_closed_cohort").
+  private_markers(demo) lists them all.
+- Secret columns (users.email, real_name, wiki_token, wiki_secret, remember_token, chat_password,
+  courses.passcode, campaigns.default_passcode, courses_users.real_name) all start with "SECRET-".
+- Fixed campaign ids: 1 "Café Edit" and 2 "cafe edit" (differ by case and accent only), 3 titled
+  <script>alert("x")</script>, 4 with slug ../../etc/passwd, 5 all-private, 6 undated (NULL start and end),
+  7 without any course. Courses 1-8 have each type; 9-13 hostile titles (course 9's slug is ../../etc/passwd).
+"""
+
+from __future__ import annotations
+
+from ..wikis import wiki_domain
+from .constants import DATA_END, DATA_START, DEFAULT_SCALE, DEFAULT_SEED, WIKIS
+from .frames import Demo
+from .generator import generate, private_markers
+from .schema import create_schema, ddl_columns, duckdb_ddl
+from .writers import write_demo
+
+# Convenience for the command line and the wikis dataset: the demo's wiki domains.
+DEMO_DOMAINS = {w[0]: wiki_domain(w[1], w[2]) for w in WIKIS}
+
+__all__ = [
+    "DATA_END",
+    "DATA_START",
+    "DEFAULT_SCALE",
+    "DEFAULT_SEED",
+    "DEMO_DOMAINS",
+    "WIKIS",
+    "Demo",
+    "create_schema",
+    "ddl_columns",
+    "duckdb_ddl",
+    "generate",
+    "private_markers",
+    "write_demo",
+]
