@@ -178,18 +178,13 @@ def test_write_demo_returns_row_counts_equal_to_the_database(written, dash, repl
 
 
 def test_the_dashboard_file_is_replaced_whole(written, tmp_path):
-    target = tmp_path / "dashboard.duckdb"
+    target = tmp_path / "demo" / "dashboard.duckdb"  # the project's own demo file (tests/test_demo_targets.py)
+    target.parent.mkdir()
     target.write_bytes(b"not a database")
-    demo.write_demo(
-        scale=0.001,
-        dashboard_url="duckdb:///dashboard.duckdb",
-        replica_url="duckdb:///replica.duckdb",
-        root=tmp_path,
-        progress=False,
-    )
+    demo.write_demo(scale=0.001, root=tmp_path, progress=False)
     with duckdb.connect(str(target), read_only=True) as connection:
         assert connection.execute("SELECT count(*) FROM courses").fetchone()[0] >= 60
-    assert not list(tmp_path.glob("*.tmp*"))
+    assert not list(target.parent.glob("*.tmp*"))
 
 
 def test_private_markers_are_in_the_database(generated, dash):
@@ -572,7 +567,7 @@ def test_loading_into_mariadb_gives_the_duckdb_row_counts(mariadb_server, tmp_pa
         progress=False,
     )
     tiny = demo.generate(scale)
-    prefix = f"almanac_test_{os.getpid()}"  # concurrent test runs must not share databases
+    prefix = f"almanac_t_{os.getpid()}"  # concurrent test runs must not share databases
     databases = [f"{prefix}_dashboard"] + [f"{prefix}_{dbname}_p" for dbname in tiny.replica]
     connection = pymysql.connect(**mariadb_server, charset="utf8mb4", autocommit=True)
     try:

@@ -4,7 +4,8 @@ with the real DDL of schema/*.sql, written to DuckDB or MySQL/MariaDB (`python b
 Modules, by what they make: constants (the fixed world), schema (the DDL), frames (Demo, the shared State,
 helpers), programs (campaigns, courses, their links), people (enrolments, users), activity (timeslices),
 articles (articles, uploads), caches (the courses and courses_users caches, tags), replica (the wiki replica),
-generator (the stages in order), writers (DuckDB and MySQL).
+generator (the stages in order), targets (where the demo may write: never over someone's data), writers
+(DuckDB and MySQL).
 
 For query authors -- what the demo contains (all fixed, never relative to today's date):
 
@@ -31,6 +32,7 @@ from .constants import DATA_END, DATA_START, DEFAULT_SCALE, DEFAULT_SEED, WIKIS
 from .frames import Demo
 from .generator import generate, private_markers
 from .schema import create_schema, ddl_columns, duckdb_ddl
+from .targets import DEFAULT_DASHBOARD_URL, DEFAULT_REPLICA_URL, MARKER_TABLE, DemoTargetError
 from .writers import write_demo
 
 # Convenience for the command line and the wikis dataset: the demo's wiki domains.
@@ -38,6 +40,10 @@ DEMO_DOMAINS = {w[0]: wiki_domain(w[1], w[2]) for w in WIKIS}
 
 __all__ = [
     "DATA_END",
+    "DEFAULT_DASHBOARD_URL",
+    "DEFAULT_REPLICA_URL",
+    "MARKER_TABLE",
+    "DemoTargetError",
     "DATA_START",
     "DEFAULT_SCALE",
     "DEFAULT_SEED",

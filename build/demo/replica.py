@@ -14,6 +14,11 @@ from .frames import State, as_seconds, ddl_frame, mw_stamps
 Edits = tuple[np.ndarray, np.ndarray, np.ndarray]  # user ids, wiki ids, times (datetime64[s])
 
 
+def replica_dbnames() -> list[str]:
+    """The demo's replica database names (without `_p`), in WIKIS order."""
+    return [wiki_dbname(language, project) for _, language, project, _ in WIKIS]
+
+
 def replica(state: State) -> dict[str, dict[str, pd.DataFrame]]:
     """Per replica database name (without `_p`): its actor, page and revision frames."""
     src = _edit_sources(state)

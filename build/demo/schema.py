@@ -33,6 +33,16 @@ def ddl_columns(schema: str) -> dict[str, list[str]]:
 
 
 @functools.cache
+def ddl_views(schema: str) -> tuple[str, ...]:
+    """Views of schema/<schema>.sql (the replica's revision_userindex)."""
+    return tuple(
+        statement.this.name
+        for statement in _ddl_statements(schema)
+        if isinstance(statement, exp.Create) and statement.kind == "VIEW"
+    )
+
+
+@functools.cache
 def ddl_defaults(schema: str) -> dict[str, dict[str, tuple[bool, Any]]]:
     """table → column → (not_null, default value or None)."""
     result: dict[str, dict[str, tuple[bool, Any]]] = {}

@@ -9,15 +9,28 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..sources import parse_url, redact
 from .constants import DEFAULT_SCALE, DEFAULT_SEED
+from .frames import Demo
 from .generator import generate
-from .schema import create_schema, ddl_columns, quote
+from .replica import replica_dbnames
+from .schema import create_schema, ddl_columns, ddl_views, quote
+from .targets import (
+    ADVICE,
+    MARKER_DDL,
+    MARKER_GENERATOR,
+    MARKER_TABLE,
+    MARKER_VERSION,
+    DemoTargetError,
+    Target,
+    check_targets,
+    mysql_connect,
+    mysql_problem,
+    plan_targets,
+)
 
 log = logging.getLogger("almanac")
 
@@ -49,51 +62,37 @@ def write_demo(
     *,
     scale: float = DEFAULT_SCALE,
     seed: int = DEFAULT_SEED,
-    dashboard_url: str,
-    replica_url: str,
+    dashboard_url: str | None = None,
+    replica_url: str | None = None,
     root: Path,
     progress: bool = True,
 ) -> dict[str, int]:
-    """Generate the demo and write it to the two sources; return row counts per table (replica tables as
-    '<dbname>_p.<table>').
+    """Generate the demo and write it; return row counts per table (replica tables as '<dbname>_p.<table>').
 
-    DuckDB: the dashboard file is replaced whole (written to a temporary file, then os.replace); the replica is
-    one file with a schema `<dbname>_p` per wiki, or one file per wiki when the path contains `{dbname}`.
-    MySQL/MariaDB: the dashboard database is created if missing and its tables dropped and recreated; the replica
-    URL must contain `{dbname}` (e.g. mysql://root@127.0.0.1:3306/{dbname}_p), one database per wiki, dropped and
-    recreated."""
+    Without URLs it writes the project's own files, `root`/demo/dashboard.duckdb and demo/replica.duckdb.
+    Every target is checked first (build.demo.targets): a database that holds anything but an earlier demo is
+    refused (DemoTargetError) before anything is written, and every database written gets the marker table.
+
+    DuckDB: a file is replaced whole (written to a temporary file, then os.replace); the replica is one file
+    with a schema `<dbname>_p` per wiki, or one file per wiki when the path contains `{dbname}`.
+    MySQL/MariaDB: the database is created if missing and the demo's tables dropped and recreated (never a
+    database, never another table); the replica URL must contain `{dbname}` (e.g.
+    mysql://root@127.0.0.1:3306/{dbname}_p), one database per wiki."""
     started = time.perf_counter()
+    targets = plan_targets(dashboard_url, replica_url, Path(root), replica_dbnames())
+    check_targets(targets)
     demo = generate(scale, seed)
     if progress:
         log.info("demo: generated scale %s seed %s in %.1fs", scale, seed, demo.seconds)
-    root = Path(root)
-    total = len(demo.dashboard) + 3 * len(demo.replica)
-    bar = _Progress(progress, total)
+    marker = {"generator": MARKER_GENERATOR, "version": MARKER_VERSION, "seed": int(seed), "scale": float(scale)}
+    bar = _Progress(progress, len(demo.dashboard) + 3 * len(demo.replica))
     try:
-        dashboard = parse_url(dashboard_url, root)
-        if dashboard.scheme == "duckdb":
-            _write_duckdb_file(dashboard.path, [(None, "dashboard", demo.dashboard)], bar)
-        else:
-            _write_mysql(dashboard, [("dashboard", demo.dashboard)], bar, drop_database=False)
-        if replica_url.startswith("duckdb:"):
-            if "{dbname}" in replica_url:
-                for dbname, tables in demo.replica.items():
-                    path = parse_url(replica_url.replace("{dbname}", dbname), root).path
-                    _write_duckdb_file(path, [(None, "replica", tables)], bar)
+        for target in targets:
+            parts = _parts(target, demo)
+            if target.url.scheme == "duckdb":
+                _write_duckdb_file(target.url.path, parts, marker, bar)
             else:
-                path = parse_url(replica_url, root).path
-                _write_duckdb_file(
-                    path, [(f"{dbname}_p", "replica", tables) for dbname, tables in demo.replica.items()], bar
-                )
-        else:
-            if "{dbname}" not in replica_url:
-                raise ValueError(
-                    f"{redact(replica_url)}: a MySQL replica URL needs {{dbname}} (one database per wiki), "
-                    "e.g. mysql://root@127.0.0.1:3306/{dbname}_p"
-                )
-            for dbname, tables in demo.replica.items():
-                url = parse_url(replica_url.replace("{dbname}", dbname), root)
-                _write_mysql(url, [("replica", tables)], bar, drop_database=True)
+                _write_mysql(target, parts, marker, bar)
     finally:
         bar.close()
     if progress:
@@ -101,7 +100,16 @@ def write_demo(
     return demo.row_counts()
 
 
-def _write_duckdb_file(path: Path, parts: Iterable[tuple[str | None, str, dict[str, pd.DataFrame]]], bar) -> None:
+def _parts(target: Target, demo: Demo) -> list[tuple[str | None, str, dict[str, pd.DataFrame]]]:
+    """What goes into `target`: (DuckDB schema or None, DDL name, tables)."""
+    if target.schema == "dashboard":
+        return [(None, "dashboard", demo.dashboard)]
+    if target.dbname:
+        return [(None, "replica", demo.replica[target.dbname])]
+    return [(f"{dbname}_p", "replica", tables) for dbname, tables in demo.replica.items()]
+
+
+def _write_duckdb_file(path: Path, parts: Iterable[tuple[str | None, str, dict]], marker: dict, bar) -> None:
     import duckdb
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -110,6 +118,8 @@ def _write_duckdb_file(path: Path, parts: Iterable[tuple[str | None, str, dict[s
         leftover.unlink(missing_ok=True)
     connection = duckdb.connect(str(temporary))
     try:
+        connection.execute(MARKER_DDL)
+        connection.execute(f"INSERT INTO {MARKER_TABLE} VALUES (?, ?, ?, ?)", list(marker.values()))
         for namespace, schema, tables in parts:
             connection.execute("BEGIN TRANSACTION")
             create_schema(connection, schema, "duckdb", namespace=namespace)
@@ -129,47 +139,36 @@ def _write_duckdb_file(path: Path, parts: Iterable[tuple[str | None, str, dict[s
     os.replace(temporary, path)
 
 
-def _mysql_connect(url, database: str | None = None):
-    import pymysql
-
-    arguments: dict[str, Any] = {"host": url.host, "port": url.port, "charset": "utf8mb4", "local_infile": True}
-    user = url.user or os.environ.get("ALMANAC_MYSQL_USER")
-    password = url.password or os.environ.get("ALMANAC_MYSQL_PASSWORD")
-    if user:
-        arguments["user"] = user
-    if password:
-        arguments["password"] = password
-    if database:
-        arguments["database"] = database
-    option_file = url.options.get("option_file")
-    if option_file:
-        arguments["read_default_file"] = os.path.expanduser(option_file)
-    return pymysql.connect(**arguments)
-
-
-def _write_mysql(url, parts: Iterable[tuple[str, dict[str, pd.DataFrame]]], bar, *, drop_database: bool) -> None:
-    if not url.database:
-        raise ValueError(f"mysql://{url.host}:{url.port}: the URL names no database")
-    name = url.database.replace("`", "``")
-    connection = _mysql_connect(url)
+def _write_mysql(target: Target, parts: Iterable[tuple[str | None, str, dict]], marker: dict, bar) -> None:
+    """Into one MySQL database: the marker first (a run cut short leaves a database the next run may finish),
+    then the demo's own tables dropped and recreated. The database is checked again on this connection."""
+    database = target.url.database
+    name = database.replace("`", "``")
+    connection = mysql_connect(target.url, target.label)
     try:
         cursor = connection.cursor()
         cursor.execute("SET time_zone = '+00:00'")
         cursor.execute("SET SESSION lock_wait_timeout = 120")  # a table held by another session: fail, not hang
-        if drop_database:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        problem = mysql_problem(cursor, database)
+        if problem:
+            raise DemoTargetError(f"refusing to write the demo into {target.label}: {problem}. {ADVICE}")
         cursor.execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
         cursor.execute(f"USE `{name}`")
-        for schema, tables in parts:
+        cursor.execute(MARKER_DDL)
+        cursor.execute(f"DELETE FROM {MARKER_TABLE}")
+        cursor.execute(f"INSERT INTO {MARKER_TABLE} VALUES (%s, %s, %s, %s)", list(marker.values()))
+        connection.commit()
+        for _, schema, tables in parts:
             cursor.execute("SET FOREIGN_KEY_CHECKS = 0")
-            cursor.execute("DROP VIEW IF EXISTS `revision_userindex`")
+            for view in ddl_views(schema):
+                cursor.execute(f"DROP VIEW IF EXISTS `{view}`")
             for table in ddl_columns(schema):
                 cursor.execute(f"DROP TABLE IF EXISTS `{table}`")
             create_schema(connection, schema, "mysql")
             for table, frame in tables.items():
                 began = time.perf_counter()
                 _load_mysql(connection, table, frame)
-                bar.step(f"{url.database}.{table}", len(frame), time.perf_counter() - began)
+                bar.step(f"{database}.{table}", len(frame), time.perf_counter() - began)
         connection.commit()
     finally:
         connection.close()
