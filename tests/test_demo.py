@@ -464,6 +464,21 @@ def test_wikis_and_replica_databases(generated):
         assert dbname in generated.replica, dbname
 
 
+def test_wikis_with_irregular_language_codes_have_public_programs_and_replicas(generated):
+    """nb (nowiki), be-tarask (be_x_oldwiki) and the redirect dk (dawiki): named by build.wikis.wiki_dbname."""
+    wikis = table(generated, "wikis").set_index("id")
+    irregular = wikis[wikis["language"].isin(["nb", "be-tarask", "dk", "zh-min-nan"])]
+    assert sorted(irregular["language"]) == ["be-tarask", "dk", "nb", "zh-min-nan"]
+    courses = table(generated, "courses")
+    links = table(generated, "campaigns_courses")
+    for wiki_id, wiki in irregular.iterrows():
+        public = courses[(courses["home_wiki_id"] == wiki_id) & (courses["private"] == 0)]
+        assert links["course_id"].isin(public["id"]).any(), wiki["language"]
+        tables = generated.replica[wiki_dbname(wiki["language"], wiki["project"])]
+        assert len(tables["revision"]) > 0 and tables["actor"]["actor_name"].str.startswith("Passer-by").any()
+    assert len(set(generated.replica)) == len(wikis)  # one replica database per wiki, none shared
+
+
 def test_actors_are_dashboard_usernames_and_timestamps_are_mediawiki_strings(generated):
     usernames = set(table(generated, "users")["username"])
     namespaces = set()

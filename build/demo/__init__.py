@@ -14,7 +14,9 @@ For query authors -- what the demo contains (all fixed, never relative to today'
   `--as-of 2026-11-01` sees every row, with complete and censored retention cells. Cached course metrics
   (view_sum, recent_revision_count) are computed as of DATA_END.
 - Wikis (WIKIS): en/de/fr/ar/ru/zh/hi/es/zh-min-nan Wikipedia, English Wiktionary, Commons (language 'commons',
-  project 'wikimedia') and Wikidata (language NULL); each is a replica database <dbname>_p.
+  project 'wikimedia') and Wikidata (language NULL); each is a replica database <dbname>_p, named by
+  build.wikis.wiki_dbname. Three have language codes whose database names are irregular: nb (Bokmål: nowiki),
+  be-tarask (be_x_oldwiki) and dk (a redirect to Danish: dawiki); courses 33-35 are at home there.
 - Private courses have titles and slugs containing "PRIVATE-" and a 6-digit number; the campaign whose courses
   are all private is "PRIVATE-CAMPAIGN-000005 Closed cohort" (slug "private-campaign-000005_closed_cohort").
   private_markers(demo) lists them all.

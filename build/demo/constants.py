@@ -31,8 +31,14 @@ WIKIS: list[tuple[int, str | None, str, float]] = [
     (10, "commons", "wikimedia", 0.07),
     (11, None, "wikidata", 0.08),
     (12, "zh-min-nan", "wikipedia", 0.02),
+    # Language codes the Dashboard holds whose replica names are irregular (issue 8): Bokmål's wiki is nowiki,
+    # Taraškievica's be_x_oldwiki, and `dk` is a redirect to Danish (dawiki). build.wikis.wiki_dbname maps them.
+    (13, "nb", "wikipedia", 0.005),
+    (14, "be-tarask", "wikipedia", 0.005),
+    (15, "dk", "wikipedia", 0.005),
 ]
 COMMONS, WIKIDATA = 10, 11
+ORIGINAL_WIKIS = 12  # wikis 1-12 are each the home wiki of one of courses 1-12; 13-15 of the dated programs
 
 COURSE_TYPES = [
     "Editathon",
@@ -83,6 +89,9 @@ EVENTS = {
     10: ["Wiki Loves Monuments", "Photo walk", "Wiki Loves Earth"],
     11: ["Wikidata workshop", "Data-a-thon", "Sum of All Paintings"],
     12: ["Bân-lâm-gú Wikipedia workshop", "Tâi-oân edit day"],
+    13: ["Skrivekonkurranse", "Wikipedia-kurs i Oslo"],
+    14: ["Вікімарафон", "Майстэрня Вікіпэдыі"],
+    15: ["Skriveværksted", "Wikipedia-dag i Aarhus"],
 }
 SCHOOLS = {
     1: ["University of Michigan", "Art+Feminism", "Wikimedia NYC", "Open University"],
@@ -97,6 +106,9 @@ SCHOOLS = {
     10: ["Wiki Loves Monuments team", "Photo Society"],
     11: ["Wikidata Community", "Open Data Lab"],
     12: ["Tâi-oân Tāi-ha̍k"],
+    13: ["Wikimedia Norge", "Universitetet i Oslo"],
+    14: ["Вікімэдыя Беларусь"],
+    15: ["Wikimedia Danmark", "Aarhus Universitet"],
 }
 CAMPAIGN_THEMES = [
     "Wiki Loves Monuments",

@@ -17,6 +17,7 @@ from .constants import (
     EVENTS,
     HOSTILE_COURSE_TITLES,
     LAST_START,
+    ORIGINAL_WIKIS,
     PRIVATE_CAMPAIGN,
     SCHOOLS,
     TRAVERSAL_SLUG,
@@ -30,6 +31,8 @@ from .frames import State, as_seconds, ddl_frame, int_days, pick_words, span_day
 FIRST_SPECIAL = len(COURSE_TYPES) + len(HOSTILE_COURSE_TITLES)
 SPECIAL_COURSES = np.arange(FIRST_SPECIAL, FIRST_SPECIAL + 3 * 6)
 FUTURE_COURSE = FIRST_SPECIAL + 3 * 6  # at least one course starts after DATA_END
+# Courses 33-35 are at home on the wikis with irregular language codes (nb, be-tarask, dk).
+IRREGULAR_HOMES = np.arange(FUTURE_COURSE + 1, FUTURE_COURSE + 1 + len(WIKIS) - ORIGINAL_WIKIS)
 SPECIAL_CAMPAIGN_NAMES = [
     ("Café Edit", "café_edit"),
     ("cafe edit", "cafe_edit"),
@@ -189,7 +192,8 @@ def _home_wikis(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarra
     """Home wiki, and a second tracked wiki for some courses (Wikidata or Commons); 0 for none."""
     wiki_ids = np.array([w[0] for w in WIKIS])
     home = rng.choice(wiki_ids, n, p=np.array([w[3] for w in WIKIS]) / sum(w[3] for w in WIKIS))
-    home[: len(WIKIS)] = wiki_ids  # every wiki is someone's home wiki
+    home[:ORIGINAL_WIKIS] = wiki_ids[:ORIGINAL_WIKIS]  # every wiki is someone's home wiki
+    home[IRREGULAR_HOMES] = wiki_ids[ORIGINAL_WIKIS:]
     second = np.where(rng.random(n) < 0.12, np.where(rng.random(n) < 0.5, WIKIDATA, COMMONS), 0)
     second[second == home] = 0
     return home, second

@@ -27,10 +27,10 @@ def replica(state: State) -> dict[str, dict[str, pd.DataFrame]]:
     before = _edits_before(state.rng, actors)
     after = _edits_after(state.rng, actors)
     edits = _registered_edits(state, during, before, after)
-    result: dict[str, dict[str, pd.DataFrame]] = {}
-    for wiki_id, language, project, _ in WIKIS:
-        result[wiki_dbname(language, project)] = _wiki_tables(state, wiki_id, actors, edits)
-    return result
+    dbnames = replica_dbnames()
+    if len(set(dbnames)) < len(dbnames):
+        raise ValueError(f"two demo wikis share a replica database name: {sorted(dbnames)}")
+    return {dbname: _wiki_tables(state, wiki[0], actors, edits) for dbname, wiki in zip(dbnames, WIKIS, strict=True)}
 
 
 def _edit_sources(state: State) -> pd.DataFrame:
