@@ -558,6 +558,69 @@ def test_edits_before_during_and_after_courses(generated):
     assert re.fullmatch(r"\d{14}", revisions["rev_timestamp"].iloc[0])
 
 
+# ------------------------------------------------------------------------------------------ as-of test dates
+
+AS_OF_TEST_DATES = [pd.Timestamp("2025-07-15"), pd.Timestamp("2026-03-01")]
+DATED_COLUMNS = [
+    ("courses", "created_at"),
+    ("courses_users", "created_at"),
+    ("campaigns_courses", "created_at"),
+    ("campaigns", "created_at"),
+    ("users", "created_at"),
+    ("users", "registered_at"),
+    ("articles", "created_at"),
+    ("articles_courses", "first_revision"),
+    ("commons_uploads", "uploaded_at"),
+    ("course_user_wiki_timeslices", "start"),
+    ("course_wiki_timeslices", "start"),
+]
+
+
+@pytest.mark.parametrize("date", AS_OF_TEST_DATES, ids=str)
+def test_every_dated_table_has_rows_before_and_on_or_after_each_test_date(generated, date):
+    for name, column in DATED_COLUMNS:
+        values = table(generated, name)[column].dropna()
+        assert (values < date).any() and (values >= date).any(), f"{name}.{column} around {date:%Y-%m-%d}"
+    stamps = pd.concat([tables["revision"]["rev_timestamp"] for tables in generated.replica.values()])
+    assert (stamps < f"{date:%Y%m%d%H%M%S}").any() and (stamps >= f"{date:%Y%m%d%H%M%S}").any()
+
+
+@pytest.mark.parametrize("date", AS_OF_TEST_DATES, ids=str)
+def test_a_cut_at_each_test_date_removes_rows_of_things_that_existed_before(generated, date):
+    """An enrolment in an older program, a link between an older program and an older campaign, a campaign
+    with public programs: each created on or after the date, so a build as of it must not see them."""
+    courses = table(generated, "courses").set_index("id")
+    campaigns = table(generated, "campaigns").set_index("id")
+    enrolments = table(generated, "courses_users")
+    older_course = courses.loc[enrolments["course_id"], "created_at"].to_numpy() < date
+    assert ((enrolments["created_at"] >= date).to_numpy() & older_course).any()
+    links = table(generated, "campaigns_courses")
+    link_course = courses.loc[links["course_id"], "created_at"].to_numpy() < date
+    link_campaign = campaigns.loc[links["campaign_id"], "created_at"].to_numpy() < date
+    assert ((links["created_at"] >= date).to_numpy() & link_course & link_campaign).any()
+    new_campaigns = campaigns.index[campaigns["created_at"] >= date]
+    public = courses.index[courses["private"] == 0]
+    assert (links["campaign_id"].isin(new_campaigns) & links["course_id"].isin(public)).any()
+
+
+def test_dated_rows_come_in_a_realistic_order(generated):
+    courses = table(generated, "courses").set_index("id")
+    campaigns = table(generated, "campaigns").set_index("id")
+    enrolments = table(generated, "courses_users")
+    assert (enrolments["created_at"].to_numpy() >= courses.loc[enrolments["course_id"], "created_at"].to_numpy()).all()
+    links = table(generated, "campaigns_courses")
+    assert (links["created_at"].to_numpy() > courses.loc[links["course_id"], "created_at"].to_numpy()).all()
+    assert (links["created_at"].to_numpy() > campaigns.loc[links["campaign_id"], "created_at"].to_numpy()).all()
+    users = table(generated, "users")
+    known = users["registered_at"].notna()
+    assert (users.loc[known, "created_at"] > users.loc[known, "registered_at"]).all()
+    articles = table(generated, "articles").set_index("id")
+    edited = table(generated, "articles_courses")
+    assert (edited["first_revision"].to_numpy() >= articles.loc[edited["article_id"], "created_at"].to_numpy()).all()
+    uploads = table(generated, "commons_uploads")
+    assert (uploads["created_at"] > uploads["uploaded_at"]).all()
+
+
 def test_scale_sets_the_sizes():
     small = demo.generate(0.001).row_counts()
     bigger = demo.generate(0.02).row_counts()

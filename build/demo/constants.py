@@ -38,7 +38,7 @@ WIKIS: list[tuple[int, str | None, str, float]] = [
     (15, "dk", "wikipedia", 0.005),
 ]
 COMMONS, WIKIDATA = 10, 11
-ORIGINAL_WIKIS = 12  # wikis 1-12 are each the home wiki of one of courses 1-12; 13-15 of the dated programs
+ORIGINAL_WIKIS = 12  # wikis 1-12 are each the home wiki of one of courses 1-12; 13-15 of courses 33-38
 
 COURSE_TYPES = [
     "Editathon",
@@ -63,8 +63,19 @@ SCHEDULE_COLUMNS = {
     ("course_user_wiki_timeslices", "end"),
 }
 PRIVATE_CAMPAIGN = 5
+ONGOING_CAMPAIGN = 6  # undated; created long ago, so programs join it over the years
 EMPTY_CAMPAIGN = 7
 SPECIAL_CAMPAIGNS = 7
+
+# The as-of test dates (issue 8): every dated table has rows before and on/after each, so a build "as of" either
+# date on the full demo can be compared with one on a copy holding only what existed then.
+AS_OF_TEST_DATES = (np.datetime64("2025-07-15", "D"), np.datetime64("2026-03-01", "D"))
+ONGOING_SINCE = np.datetime64("2021-01-10", "D")  # campaign 6's created_at falls 5-60 days before
+# Campaigns 8 and 9 (start, days) are created after the first and after the second test date; campaign 9 ends
+# weeks before DATA_END, so its first retention windows are censored.
+DATED_CAMPAIGNS = {8: ("2025-09-20", 30), 9: ("2026-08-01", 21)}
+# Two of campaign 1's programs (courses 14 and 15) join campaign 6 late: one between the test dates, one after.
+LATE_LINKS = {(ONGOING_CAMPAIGN, 13): "2025-09-02T10:00:00", (ONGOING_CAMPAIGN, 14): "2026-04-07T15:30:00"}
 
 HOSTILE_COURSE_TITLES = [
     '<script>alert("x")</script>',

@@ -12,11 +12,15 @@ from .constants import (
     COURSE_TYPES,
     DATA_END,
     DATA_START,
+    DATED_CAMPAIGNS,
     DURATION,
     EMPTY_CAMPAIGN,
     EVENTS,
     HOSTILE_COURSE_TITLES,
     LAST_START,
+    LATE_LINKS,
+    ONGOING_CAMPAIGN,
+    ONGOING_SINCE,
     ORIGINAL_WIKIS,
     PRIVATE_CAMPAIGN,
     SCHOOLS,
@@ -31,8 +35,11 @@ from .frames import State, as_seconds, ddl_frame, int_days, pick_words, span_day
 FIRST_SPECIAL = len(COURSE_TYPES) + len(HOSTILE_COURSE_TITLES)
 SPECIAL_COURSES = np.arange(FIRST_SPECIAL, FIRST_SPECIAL + 3 * 6)
 FUTURE_COURSE = FIRST_SPECIAL + 3 * 6  # at least one course starts after DATA_END
-# Courses 33-35 are at home on the wikis with irregular language codes (nb, be-tarask, dk).
-IRREGULAR_HOMES = np.arange(FUTURE_COURSE + 1, FUTURE_COURSE + 1 + len(WIKIS) - ORIGINAL_WIKIS)
+# Courses 33-38: three edit-a-thons in each of the campaigns created after a test date (DATED_CAMPAIGNS), at home
+# on the wikis with irregular language codes (nb, be-tarask, dk).
+DATED_COURSES = np.arange(FUTURE_COURSE + 1, FUTURE_COURSE + 1 + 3 * len(DATED_CAMPAIGNS))
+FIXED_COURSES = np.concatenate([SPECIAL_COURSES, DATED_COURSES])
+FIXED_CAMPAIGNS = np.repeat([1, 2, 3, 4, PRIVATE_CAMPAIGN, ONGOING_CAMPAIGN, *DATED_CAMPAIGNS], 3)
 SPECIAL_CAMPAIGN_NAMES = [
     ("Café Edit", "café_edit"),
     ("cafe edit", "cafe_edit"),
@@ -63,6 +70,9 @@ def campaigns(state: State) -> None:
     # Campaigns 1-5 sit in 2023-2024 so their retention windows are complete on 2026-11-01.
     start_day[:5] = np.datetime64("2023-03-01") + np.array([0, 30, 60, 90, 120])
     length[:5] = [45, 45, 60, 30, 40]
+    for campaign, (first, days) in DATED_CAMPAIGNS.items():
+        start_day[campaign - 1], length[campaign - 1], dated[campaign - 1] = np.datetime64(first), days, True
+    start_day[ONGOING_CAMPAIGN - 1] = ONGOING_SINCE  # undated: this only sets when it was created
     end_day = start_day + length - 1
     titles, slugs = _campaign_names(rng, ids, start_day)
     created = (
@@ -125,10 +135,10 @@ def courses(state: State) -> None:
     ids = np.arange(1, n + 1)
     ctype, duration, students = _course_sizes(rng, n)
     primary = _primary_campaigns(state, n)
-    primary[SPECIAL_COURSES] = np.repeat([1, 2, 3, 4, PRIVATE_CAMPAIGN, 6], 3)
-    ctype[SPECIAL_COURSES] = 0  # short edit-a-thons...
-    duration[SPECIAL_COURSES] = rng.integers(1, 4, len(SPECIAL_COURSES))
-    students[SPECIAL_COURSES] = rng.integers(8, 21, len(SPECIAL_COURSES))
+    primary[FIXED_COURSES] = FIXED_CAMPAIGNS
+    ctype[FIXED_COURSES] = 0  # short edit-a-thons...
+    duration[FIXED_COURSES] = rng.integers(1, 4, len(FIXED_COURSES))
+    students[FIXED_COURSES] = rng.integers(8, 21, len(FIXED_COURSES))
     home, second = _home_wikis(rng, n)
     start_day = _course_days(state, ctype, duration, primary)
     start, end, end_day, created = _course_times(rng, ctype, start_day, duration)
@@ -193,7 +203,7 @@ def _home_wikis(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarra
     wiki_ids = np.array([w[0] for w in WIKIS])
     home = rng.choice(wiki_ids, n, p=np.array([w[3] for w in WIKIS]) / sum(w[3] for w in WIKIS))
     home[:ORIGINAL_WIKIS] = wiki_ids[:ORIGINAL_WIKIS]  # every wiki is someone's home wiki
-    home[IRREGULAR_HOMES] = wiki_ids[ORIGINAL_WIKIS:]
+    home[DATED_COURSES] = np.tile(wiki_ids[ORIGINAL_WIKIS:], len(DATED_CAMPAIGNS))
     second = np.where(rng.random(n) < 0.12, np.where(rng.random(n) < 0.5, WIKIDATA, COMMONS), 0)
     second[second == home] = 0
     return home, second
@@ -250,12 +260,14 @@ def _course_times(rng: np.random.Generator, ctype: np.ndarray, start_day: np.nda
 def _private_and_withdrawn(rng: np.random.Generator, primary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(primary)
     private = rng.random(n) < 0.05
-    private[SPECIAL_COURSES] = False
+    private[FIXED_COURSES] = False
     private[primary == PRIVATE_CAMPAIGN] = True
     private[:FIRST_SPECIAL] = False
     withdrawn = (rng.random(n) < 0.03) & ~private
     withdrawn[: FIRST_SPECIAL + 3 * 6] = False
-    withdrawn[rng.choice(np.flatnonzero(~private)[30:], 2, replace=False)] = True
+    withdrawn[DATED_COURSES] = False
+    candidates = np.flatnonzero(~private)[30:]
+    withdrawn[rng.choice(candidates[~np.isin(candidates, DATED_COURSES)], 2, replace=False)] = True
     return private, withdrawn
 
 
@@ -302,6 +314,8 @@ def campaign_links(state: State) -> None:
     camp_created = state.campaign.set_index("id")["created_at"].to_numpy()
     linked = np.maximum(course["created_at"].to_numpy()[pairs["course"]], camp_created[pairs["campaign"] - 1])
     linked = linked + rng.integers(60, 86400, len(pairs)).astype("timedelta64[s]")
+    for (campaign, position), when in LATE_LINKS.items():
+        linked[((pairs["campaign"] == campaign) & (pairs["course"] == position)).to_numpy()] = np.datetime64(when)
     state.tables["campaigns_courses"] = ddl_frame(
         "dashboard",
         "campaigns_courses",
@@ -338,7 +352,7 @@ def _extra_campaigns(state: State) -> tuple[list[np.ndarray], list[np.ndarray]]:
         extra_campaigns.append(eligible[by_start[pick]])
     special = np.asarray(state.notes["special_course_ids"]) - 1
     extra_courses.append(special[:3])
-    extra_campaigns.append(np.full(3, 6))  # campaign 1's courses are also in the undated campaign 6
+    extra_campaigns.append(np.full(3, ONGOING_CAMPAIGN))  # campaign 1's courses are also in the undated campaign 6
     return extra_courses, extra_campaigns
 
 
