@@ -165,27 +165,49 @@ def cli(ctx, config_path, out, sources, as_of, strict, quiet):
 
 
 @cli.command()
-@click.option("--scale", type=float, default=None, help="Size: 1 is Dashboard-like (20,000 courses); default small.")
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Size: 1 is Dashboard-like (20,000 courses); default small.",
+)
 @click.option("--seed", type=int, default=None, help="Random seed; the same seed gives the same databases.")
-@click.option("--dashboard", help="Where to write the Dashboard demo (default: the dashboard source's URL).")
-@click.option("--replica", help="Where to write the replica demo; a MySQL URL needs {dbname} in its database name.")
+@click.option(
+    "--dashboard",
+    metavar="URL",
+    help="Write the Dashboard demo here instead of demo/dashboard.duckdb: a new or empty database, or an "
+    "earlier demo's.",
+)
+@click.option(
+    "--replica",
+    metavar="URL",
+    help="Write the replica demo here instead of demo/replica.duckdb; a MySQL URL needs {dbname} in its database name.",
+)
 @click.pass_obj
 def demo(obj, scale, seed, dashboard, replica):
-    """Write the deterministic demo databases (DuckDB files by default, or MySQL/MariaDB).
+    """Write the deterministic demo databases: demo/dashboard.duckdb and demo/replica.duckdb of the project
+    (whatever sources site.toml or --source configure), or the databases --dashboard/--replica name.
+
+    A named target must be new, empty or an earlier demo's (it carries the almanac_demo marker table);
+    anything else is refused before anything is written.
 
     Example: python build.py demo --dashboard mysql://root@127.0.0.1:3306/dashboard
     --replica mysql://root@127.0.0.1:3306/{dbname}_p
     """
     from build import demo as demo_module
+    from build.sources import SourceError
 
-    settings = load(obj["config_path"], sources=obj["sources"])
-    counts = demo_module.write_demo(
-        scale=demo_module.DEFAULT_SCALE if scale is None else scale,
-        seed=demo_module.DEFAULT_SEED if seed is None else seed,
-        dashboard_url=dashboard or settings.sources["dashboard"].url,
-        replica_url=replica or settings.sources["replica"].url,
-        root=settings.root,
-    )
+    root = Path(obj["config_path"]).resolve().parent
+    try:
+        counts = demo_module.write_demo(
+            scale=demo_module.DEFAULT_SCALE if scale is None else scale,
+            seed=demo_module.DEFAULT_SEED if seed is None else seed,
+            dashboard_url=dashboard,
+            replica_url=replica,
+            root=root,
+        )
+    except (demo_module.DemoTargetError, SourceError) as error:
+        raise Failure(str(error)) from None
     click.echo(", ".join(f"{table} {rows:,}" for table, rows in sorted(counts.items()) if rows))
 
 

@@ -178,18 +178,13 @@ def test_write_demo_returns_row_counts_equal_to_the_database(written, dash, repl
 
 
 def test_the_dashboard_file_is_replaced_whole(written, tmp_path):
-    target = tmp_path / "dashboard.duckdb"
+    target = tmp_path / "demo" / "dashboard.duckdb"  # the project's own demo file (tests/test_demo_targets.py)
+    target.parent.mkdir()
     target.write_bytes(b"not a database")
-    demo.write_demo(
-        scale=0.001,
-        dashboard_url="duckdb:///dashboard.duckdb",
-        replica_url="duckdb:///replica.duckdb",
-        root=tmp_path,
-        progress=False,
-    )
+    demo.write_demo(scale=0.001, root=tmp_path, progress=False)
     with duckdb.connect(str(target), read_only=True) as connection:
         assert connection.execute("SELECT count(*) FROM courses").fetchone()[0] >= 60
-    assert not list(tmp_path.glob("*.tmp*"))
+    assert not list(target.parent.glob("*.tmp*"))
 
 
 def test_private_markers_are_in_the_database(generated, dash):
@@ -469,6 +464,21 @@ def test_wikis_and_replica_databases(generated):
         assert dbname in generated.replica, dbname
 
 
+def test_wikis_with_irregular_language_codes_have_public_programs_and_replicas(generated):
+    """nb (nowiki), be-tarask (be_x_oldwiki) and the redirect dk (dawiki): named by build.wikis.wiki_dbname."""
+    wikis = table(generated, "wikis").set_index("id")
+    irregular = wikis[wikis["language"].isin(["nb", "be-tarask", "dk", "zh-min-nan"])]
+    assert sorted(irregular["language"]) == ["be-tarask", "dk", "nb", "zh-min-nan"]
+    courses = table(generated, "courses")
+    links = table(generated, "campaigns_courses")
+    for wiki_id, wiki in irregular.iterrows():
+        public = courses[(courses["home_wiki_id"] == wiki_id) & (courses["private"] == 0)]
+        assert links["course_id"].isin(public["id"]).any(), wiki["language"]
+        tables = generated.replica[wiki_dbname(wiki["language"], wiki["project"])]
+        assert len(tables["revision"]) > 0 and tables["actor"]["actor_name"].str.startswith("Passer-by").any()
+    assert len(set(generated.replica)) == len(wikis)  # one replica database per wiki, none shared
+
+
 def test_actors_are_dashboard_usernames_and_timestamps_are_mediawiki_strings(generated):
     usernames = set(table(generated, "users")["username"])
     namespaces = set()
@@ -548,6 +558,69 @@ def test_edits_before_during_and_after_courses(generated):
     assert re.fullmatch(r"\d{14}", revisions["rev_timestamp"].iloc[0])
 
 
+# ------------------------------------------------------------------------------------------ as-of test dates
+
+AS_OF_TEST_DATES = [pd.Timestamp("2025-07-15"), pd.Timestamp("2026-03-01")]
+DATED_COLUMNS = [
+    ("courses", "created_at"),
+    ("courses_users", "created_at"),
+    ("campaigns_courses", "created_at"),
+    ("campaigns", "created_at"),
+    ("users", "created_at"),
+    ("users", "registered_at"),
+    ("articles", "created_at"),
+    ("articles_courses", "first_revision"),
+    ("commons_uploads", "uploaded_at"),
+    ("course_user_wiki_timeslices", "start"),
+    ("course_wiki_timeslices", "start"),
+]
+
+
+@pytest.mark.parametrize("date", AS_OF_TEST_DATES, ids=str)
+def test_every_dated_table_has_rows_before_and_on_or_after_each_test_date(generated, date):
+    for name, column in DATED_COLUMNS:
+        values = table(generated, name)[column].dropna()
+        assert (values < date).any() and (values >= date).any(), f"{name}.{column} around {date:%Y-%m-%d}"
+    stamps = pd.concat([tables["revision"]["rev_timestamp"] for tables in generated.replica.values()])
+    assert (stamps < f"{date:%Y%m%d%H%M%S}").any() and (stamps >= f"{date:%Y%m%d%H%M%S}").any()
+
+
+@pytest.mark.parametrize("date", AS_OF_TEST_DATES, ids=str)
+def test_a_cut_at_each_test_date_removes_rows_of_things_that_existed_before(generated, date):
+    """An enrolment in an older program, a link between an older program and an older campaign, a campaign
+    with public programs: each created on or after the date, so a build as of it must not see them."""
+    courses = table(generated, "courses").set_index("id")
+    campaigns = table(generated, "campaigns").set_index("id")
+    enrolments = table(generated, "courses_users")
+    older_course = courses.loc[enrolments["course_id"], "created_at"].to_numpy() < date
+    assert ((enrolments["created_at"] >= date).to_numpy() & older_course).any()
+    links = table(generated, "campaigns_courses")
+    link_course = courses.loc[links["course_id"], "created_at"].to_numpy() < date
+    link_campaign = campaigns.loc[links["campaign_id"], "created_at"].to_numpy() < date
+    assert ((links["created_at"] >= date).to_numpy() & link_course & link_campaign).any()
+    new_campaigns = campaigns.index[campaigns["created_at"] >= date]
+    public = courses.index[courses["private"] == 0]
+    assert (links["campaign_id"].isin(new_campaigns) & links["course_id"].isin(public)).any()
+
+
+def test_dated_rows_come_in_a_realistic_order(generated):
+    courses = table(generated, "courses").set_index("id")
+    campaigns = table(generated, "campaigns").set_index("id")
+    enrolments = table(generated, "courses_users")
+    assert (enrolments["created_at"].to_numpy() >= courses.loc[enrolments["course_id"], "created_at"].to_numpy()).all()
+    links = table(generated, "campaigns_courses")
+    assert (links["created_at"].to_numpy() > courses.loc[links["course_id"], "created_at"].to_numpy()).all()
+    assert (links["created_at"].to_numpy() > campaigns.loc[links["campaign_id"], "created_at"].to_numpy()).all()
+    users = table(generated, "users")
+    known = users["registered_at"].notna()
+    assert (users.loc[known, "created_at"] > users.loc[known, "registered_at"]).all()
+    articles = table(generated, "articles").set_index("id")
+    edited = table(generated, "articles_courses")
+    assert (edited["first_revision"].to_numpy() >= articles.loc[edited["article_id"], "created_at"].to_numpy()).all()
+    uploads = table(generated, "commons_uploads")
+    assert (uploads["created_at"] > uploads["uploaded_at"]).all()
+
+
 def test_scale_sets_the_sizes():
     small = demo.generate(0.001).row_counts()
     bigger = demo.generate(0.02).row_counts()
@@ -572,7 +645,7 @@ def test_loading_into_mariadb_gives_the_duckdb_row_counts(mariadb_server, tmp_pa
         progress=False,
     )
     tiny = demo.generate(scale)
-    prefix = f"almanac_test_{os.getpid()}"  # concurrent test runs must not share databases
+    prefix = f"almanac_t_{os.getpid()}"  # concurrent test runs must not share databases
     databases = [f"{prefix}_dashboard"] + [f"{prefix}_{dbname}_p" for dbname in tiny.replica]
     connection = pymysql.connect(**mariadb_server, charset="utf8mb4", autocommit=True)
     try:
