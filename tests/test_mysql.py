@@ -246,7 +246,7 @@ def test_wrong_password_is_one_clear_line_without_the_password(driver, database,
     settings = settings_for(tmp_path, {"dashboard": source.url})
     with caplog.at_level(logging.INFO, logger="almanac"):
         result = run([query], settings)
-    assert "rows" in result.failures and wrong not in result.failures["rows"]
+    assert "rows" in result.failures and wrong not in result.failures["rows"].detail
     assert result.sources["dashboard"]["status"] == "down"
     assert wrong not in str(result.sources) and ":***@" in result.sources["dashboard"]["url"]
     assert all(wrong not in record.getMessage() for record in caplog.records)
@@ -390,8 +390,8 @@ def test_permanent_error_names_query_source_and_server_error(driver, database, t
     )
     settings = settings_for(tmp_path, {"dashboard": url(database)})
     result = run([query], settings, retry=FAST)
-    assert result.failures["broken"].startswith("queries/broken.sql on source 'dashboard': server error (1146)")
-    assert "no_such_table" in result.failures["broken"]
+    assert result.failures["broken"].detail.startswith("queries/broken.sql on source 'dashboard': server error (1146)")
+    assert "no_such_table" in result.failures["broken"].detail
     assert result.sources["dashboard"] == {
         "status": "ok",
         "lag_seconds": None,
