@@ -208,7 +208,7 @@ def _connection(cache: dict, name: str, settings: Settings, result: Extraction |
             detail = f"no source named {name!r}; add [sources.{name}] to site.toml or pass --source {name}=URL."
             note = f"no source named {name!r} in the settings"
             cache[name] = Failure(failures.SOURCE_UNREACHABLE, f"source {name}", detail=detail, note=note)
-            failures.record(cache[name], settings.state_dir, what="Source")
+            failures.record(cache[name], settings.state_dir, label=f'Source "{name}"')
         else:
             source = settings.sources[name]
             try:
@@ -219,7 +219,7 @@ def _connection(cache: dict, name: str, settings: Settings, result: Extraction |
             except SourceError as error:
                 note = _source_hint(source, settings)
                 cache[name] = Failure(failures.SOURCE_UNREACHABLE, f"source {name}", detail=str(error), note=note)
-                failures.record(cache[name], settings.state_dir, what="Source")
+                failures.record(cache[name], settings.state_dir, label=f'Source "{name}"')
                 status = source_status(source, None, cache[name])
             if result is not None:
                 result.sources[name] = status
@@ -351,6 +351,7 @@ def _failure_message(
             )
     elif kind == "transient":
         message += f" (after {retries} retries)"
+    message += f" [{connection.description}]"  # for the operator: which server, user and database
     return scrub(message, getattr(connection, "secret", None))
 
 

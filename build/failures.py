@@ -93,14 +93,16 @@ def error_file(state_dir: Path, failure: Failure) -> Path:
     return Path(state_dir) / ERRORS_FOLDER / f"{failure.id}.txt"
 
 
-def record(failure: Failure, state_dir: Path, *, what: str = "Dataset") -> Failure:
+def record(failure: Failure, state_dir: Path, *, label: str | None = None) -> Failure:
     """Write `failure`'s full error into the state folder (owner-only), then log its public line:
-    `Dataset "wikis": query failed (see .almanac/errors/3f2a9c1b.txt, id 3f2a9c1b)`.
+    `Dataset "wikis": query failed (see .almanac/errors/3f2a9c1b.txt, id 3f2a9c1b)` (`label`
+    replaces `Dataset "wikis"`, e.g. for a source).
 
     Raises OSError when the state folder cannot be written (the pipeline turns it into one line).
     """
     path = save(failure, state_dir)
-    log.error('%s "%s": %s (see %s, id %s)', what, failure.dataset, failure.description, shown(path), failure.id)
+    label = label or f'Dataset "{failure.dataset}"'
+    log.error("%s: %s (see %s, id %s)", label, failure.description, shown(path), failure.id)
     return failure
 
 
