@@ -97,6 +97,7 @@ def _build_site(settings: config.Settings) -> int:
         replica = extract_replica_edits(all_queries, datasets, settings)
         extraction.failures.update(replica.failures)
         extraction.sources.update(replica.sources)
+        save_wiki_failures(replica.sources, settings.state_dir)
         datasets.update(replica.datasets)
 
         log.info("Deriving metrics and cohorts")
@@ -132,6 +133,16 @@ DERIVED = (metrics.MONTHLY_ACTIVITY, cohorts.PROGRAM_RETENTION, cohorts.CAMPAIGN
 
 class NothingPublished(Exception):
     """The build stopped before publishing anything (exit code 2)."""
+
+
+def save_wiki_failures(sources: dict[str, dict], state_dir: Path) -> None:
+    """Write the error file of each wiki that could not be opened: run_per_wiki reports them as
+    Failures in its per-wiki status, with an id the status page shows, but writes no file."""
+    for state in sources.values():
+        for entry in state.get("wikis", {}).values():
+            failure = entry.get("error")
+            if isinstance(failure, failures.Failure) and not failures.error_file(state_dir, failure).exists():
+                failures.save(failure, state_dir)
 
 
 def keep_last_published(

@@ -12,6 +12,8 @@ luck (or a hostile value in the data) would.
 
 from __future__ import annotations
 
+import dataclasses
+import decimal
 import errno
 import json
 import os
@@ -23,9 +25,13 @@ import stat
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from conftest import AS_OF, ROOT, run_build
+
+from build import failures
+from build.datasets import Column, DataProblem, Dataset
 
 SECRET_EMAIL = "secret.person@example.org"
 HEADER = """/*
@@ -167,7 +173,87 @@ def test_an_unreachable_server_names_no_host_user_or_database(mariadb_server, de
     assert user in text and database in text and "(1045)" in text
 
 
+def test_a_failure_prints_only_its_public_text_and_its_file_is_owner_only(tmp_path):
+    detail = f"(1062) Duplicate entry '{SECRET_EMAIL}' for key 'email' [mysql://almanac@db.internal:3306/dashboard]"
+    failure = failures.Failure(failures.QUERY_FAILED, "wikis", detail=detail)
+    for shown in (str(failure), repr(failure), failure.public, f"{failure}", failures.as_failure(failure, "x").public):
+        assert SECRET_EMAIL not in shown and "db.internal" not in shown
+    assert re.fullmatch(r"query failed \[error [0-9a-f]{8}\]", failure.public)
+    assert failures.as_failure(detail, "wikis").kind == failures.QUERY_FAILED  # a plain message from old code
+    with pytest.raises(ValueError, match="unknown failure kind"):
+        failures.Failure("oops", "wikis", detail="")
+
+    path = failures.save(failure, tmp_path / "state")
+    assert SECRET_EMAIL in path.read_text(encoding="utf-8")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    path.chmod(0o644)  # an older file of the same id is narrowed again when rewritten
+    failures.save(failure, tmp_path / "state")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_only_the_newest_error_files_are_kept(tmp_path):
+    folder = tmp_path / "errors"
+    folder.mkdir()
+    for age in range(6):
+        path = folder / f"{age:08x}.txt"
+        path.write_text("x")
+        os.utime(path, (1_000_000 - age, 1_000_000 - age))  # 00000000 is the newest
+    failures.prune(folder, keep=3)
+    assert sorted(p.name for p in folder.iterdir()) == ["00000000.txt", "00000001.txt", "00000002.txt"]
+
+
 # --- item 7: one bad value stops only its dataset ----------------------------------------------
+
+
+ODD = Dataset(
+    "odd",
+    "Odd",
+    "Hostile values.",
+    (Column("key", "string", "Key."), Column("share", "number", "A share."), Column("count", "integer", "A count.")),
+    ("key",),
+    "queries/odd.sql",
+)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "problem"),
+    [
+        ("share", float("inf"), "a number that is not finite (inf or NaN)"),
+        ("share", float("-inf"), "a number that is not finite (inf or NaN)"),
+        ("share", "NaN", "a number that is not finite (inf or NaN)"),
+        ("share", "-Infinity", "a number that is not finite (inf or NaN)"),
+        ("share", decimal.Decimal("NaN"), "a number that is not finite (inf or NaN)"),
+        ("share", decimal.Decimal("1e400"), "a number out of range"),
+        ("share", SECRET_EMAIL, "a value that is not a number"),
+        ("count", float("inf"), "a number that is not finite (inf or NaN)"),
+        ("count", 10**30, "a number out of range"),
+        ("count", decimal.Decimal("-1e19"), "a number out of range"),
+        ("key", "a\x00b", "a NUL byte"),
+        ("key", b"\xff\xfe", "text that is not valid UTF-8"),
+        ("key", "\udc80", "text that is not valid UTF-8"),
+    ],
+)
+def test_a_value_that_cannot_be_published_is_a_data_problem_naming_column_and_row(column, value, problem):
+    rows = [{"key": "first", "share": 1.5, "count": 1}, {"key": "second", "share": 2.5, "count": 2}]
+    rows[1][column] = value
+    with pytest.raises(DataProblem) as caught:
+        ODD.with_frame(pd.DataFrame(rows))
+    key = "second" if column != "key" else value
+    assert caught.value.public_note == f"column {column!r} holds {problem}, first in row key={key!r}"
+    assert SECRET_EMAIL not in caught.value.public_note and "\x00" not in caught.value.public_note
+    assert "queries/odd.sql" in str(caught.value) and "'odd'" in str(caught.value)
+    # An unpublished dataset's keys are not public: its note points to the error file instead.
+    with pytest.raises(DataProblem) as unpublished:
+        dataclasses.replace(ODD, publish=False).with_frame(pd.DataFrame(rows))
+    assert unpublished.value.public_note.endswith("its row key is in the error file")
+
+
+def test_missing_values_are_not_data_problems():
+    frame = pd.DataFrame([{"key": "a", "share": float("nan"), "count": None}, {"key": None, "share": None, "count": 3}])
+    assert ODD.with_frame(frame).records() == [
+        {"key": None, "share": None, "count": 3},
+        {"key": "a", "share": None, "count": None},
+    ]
 
 
 def write_odd(path: Path, bad: bool) -> None:
