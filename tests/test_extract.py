@@ -245,8 +245,9 @@ def test_transient_errors_are_retried_a_bounded_number_of_times(tmp_path, caplog
         run_query(query, connection, {}, retry=NO_WAIT)
     assert str(caught.value) == (
         "queries/plain.sql on source 'dashboard': server error (2013) Lost connection to MySQL server during query "
-        "(after 3 retries)"
+        "(after 3 retries) [scripted]"  # the private detail names the connection (for the operator)
     )
+    assert caught.value.kind == "source unreachable"  # the public description
 
 
 def test_permanent_error_is_not_retried(tmp_path):
