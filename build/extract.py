@@ -18,8 +18,11 @@ How a statement is run:
   statement. A time limit on a query without `chunk_key` is not retried: the same
   statement would meet the same limit; the message says to set `chunk_key` or raise
   `[build] query_timeout`.
-- Anything else fails the dataset with one line naming the query file, the source and
-  the server's error.
+- Anything else fails the dataset. Each failure is a `failures.Failure`: a fixed public
+  description (query failed, source unreachable, timed out, data problem) with an error id,
+  and the full error (query file, source, the server's words) written only into the state
+  folder (`failures.record`). The console and the report see only the public text, since a
+  server's message can quote data values and names internal hosts, users and databases.
 
 Progress (rows, chunks, elapsed time) is a tqdm bar on stderr when stderr is a terminal,
 and otherwise INFO lines on the "almanac" logger, at most one per `Progress.interval`
@@ -39,17 +42,21 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlglot import exp
 
+from . import failures
 from .config import Settings, SourceSettings
-from .datasets import Dataset, SchemaError
+from .datasets import DataProblem, Dataset, SchemaError
+from .failures import Failure
 from .queries import Query, QueryError, bind, standard_parameters, to_sql
 from .sources import (
     TIMEOUT_ERRORS,
+    TRANSIENT_ERRORS,
     Connection,
     SourceError,
     classify_error,
     error_code,
     is_replica,
     open_source,
+    parse_url,
     redact,
     scrub,
     server_message,
@@ -60,12 +67,13 @@ log = logging.getLogger("almanac")
 
 @dataclass
 class Extraction:
-    """What extraction produced: datasets by name, an error message per failed query, seconds per
-    query, and per source {"status": "ok"|"down", "lag_seconds": int|None, "error": str|None,
-    "url": redacted URL} (a per-wiki source adds "wikis": the same per wiki)."""
+    """What extraction produced: datasets by name, a Failure per failed query, seconds per
+    query, and per source {"status": "ok"|"down", "lag_seconds": int|None, "error": Failure|None,
+    "url": redacted URL} (a per-wiki source adds "wikis": the same per wiki). The URL is for the
+    operator; the public report leaves it out (`report.public_source`)."""
 
     datasets: dict[str, Dataset] = field(default_factory=dict)
-    failures: dict[str, str] = field(default_factory=dict)
+    failures: dict[str, Failure] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     sources: dict[str, dict] = field(default_factory=dict)
 
@@ -88,7 +96,20 @@ DEFAULT_RETRY = RetryPolicy()
 
 
 class ExtractError(Exception):
-    """A query failed for good; the message names the query file, the source and the server's error."""
+    """A query failed for good; the message names the query file, the source and the server's error
+    (private: see failures), `kind` says which public description fits."""
+
+    def __init__(self, message: str, kind: str = failures.QUERY_FAILED):
+        super().__init__(message)
+        self.kind = kind
+
+
+class SourceDown(Exception):
+    """A query's source could not be opened; `failure` is the source's recorded Failure."""
+
+    def __init__(self, failure: Failure):
+        super().__init__(failure.public)
+        self.failure = failure
 
 
 def query_parameters(settings: Settings) -> dict[str, object]:
@@ -122,16 +143,12 @@ def run(
                 frame = run_query(query, connection, parameters, retry=retry)
                 result.datasets[query.name] = query.empty_dataset().with_frame(frame)
                 log.info("%-28s %8d rows  %6.2fs", query.name, len(frame), time.monotonic() - started)
-            except SourceError as error:  # logged once when the source was opened
-                result.failures[query.name] = str(error)
-                log.error('Dataset "%s" could not be built: source %r is down.', query.name, query.source)
-            except (QueryError, SchemaError, ExtractError) as error:
-                result.failures[query.name] = str(error)
-                log.error('Dataset "%s" could not be built because of error: %s', query.name, error)
-            except Exception as error:  # not a driver error we know: keep its words, name the query
-                message = f"{query.origin} on source {query.source!r}: {server_message(error)}"
-                result.failures[query.name] = message
-                log.error('Dataset "%s" could not be built because of error: %s', query.name, message)
+            except SourceDown as down:  # recorded once, when the source was opened
+                result.failures[query.name] = down.failure.of(query.name)
+                log.error('Dataset "%s" could not be built: source %r is unreachable.', query.name, query.source)
+            except Exception as error:
+                failure = query_failure(query, error)
+                result.failures[query.name] = failures.record(failure, settings.state_dir)
             result.seconds[query.name] = time.monotonic() - started
     finally:
         for connection in connections.values():
@@ -140,15 +157,32 @@ def run(
     return result
 
 
-def source_status(source: SourceSettings, connection: Connection | None, error: Exception | None) -> dict:
-    """One source's entry for `Extraction.sources` and the build report."""
+def query_failure(query: Query, error: Exception) -> Failure:
+    """The Failure for a query that raised `error`: its kind from the error's type, the full
+    error (naming the query file and source) as the private detail."""
+    if isinstance(error, DataProblem):
+        return Failure(failures.DATA_PROBLEM, query.name, detail=str(error), note=error.public_note)
+    if isinstance(error, ExtractError):
+        return Failure(error.kind, query.name, detail=str(error))
+    if isinstance(error, QueryError | SchemaError):
+        return Failure(failures.QUERY_FAILED, query.name, detail=str(error))
+    # not a driver error we know: keep its words (privately), name the query
+    detail = f"{query.origin} on source {query.source!r}: {server_message(error)}"
+    return Failure(failures.QUERY_FAILED, query.name, detail=detail)
+
+
+def source_status(source: SourceSettings, connection: Connection | None, error: Exception | Failure | None) -> dict:
+    """One source's entry for `Extraction.sources` and the build report; an error is kept as a
+    Failure (public text when printed), never as the server's words."""
     lag = None
     if connection is not None and is_replica(source):
         lag = connection.replica_lag()
+    if error is not None and not isinstance(error, Failure):
+        error = Failure(failures.SOURCE_UNREACHABLE, f"source {source.name}", detail=str(error))
     return {
         "status": "down" if error else "ok",
         "lag_seconds": lag,
-        "error": str(error) if error else None,
+        "error": error,
         "url": redact(source.url),
     }
 
@@ -169,12 +203,14 @@ def summarize_wikis(source: SourceSettings, wikis: dict[str, dict]) -> dict:
 
 
 def _connection(cache: dict, name: str, settings: Settings, result: Extraction | None = None) -> Connection:
+    """The open connection to source `name`, opened once; raises SourceDown (the failure recorded
+    once, under "source NAME") when it cannot be opened."""
     if name not in cache:
         if name not in settings.sources:
-            cache[name] = SourceError(
-                f"no source named {name!r}; add [sources.{name}] to site.toml or pass --source {name}=URL."
-            )
-            log.error("%s", cache[name])
+            detail = f"no source named {name!r}; add [sources.{name}] to site.toml or pass --source {name}=URL."
+            note = f"no source named {name!r} in the settings"
+            cache[name] = Failure(failures.SOURCE_UNREACHABLE, f"source {name}", detail=detail, note=note)
+            failures.record(cache[name], settings.state_dir, label=f'Source "{name}"')
         else:
             source = settings.sources[name]
             try:
@@ -183,15 +219,27 @@ def _connection(cache: dict, name: str, settings: Settings, result: Extraction |
                 )
                 status = source_status(source, cache[name], None)
             except SourceError as error:
-                cache[name] = error
-                status = source_status(source, None, error)
-                log.error("%s", error)
+                note = _source_hint(source, settings)
+                cache[name] = Failure(failures.SOURCE_UNREACHABLE, f"source {name}", detail=str(error), note=note)
+                failures.record(cache[name], settings.state_dir, label=f'Source "{name}"')
+                status = source_status(source, None, cache[name])
             if result is not None:
                 result.sources[name] = status
     connection = cache[name]
-    if isinstance(connection, Exception):
-        raise connection
+    if isinstance(connection, Failure):
+        raise SourceDown(connection)
     return connection
+
+
+def _source_hint(source: SourceSettings, settings: Settings) -> str:
+    """A fixed public hint for the one cause worth naming: the demo's DuckDB file not written yet."""
+    try:
+        url = parse_url(source.url, settings.root)
+    except SourceError:
+        return ""
+    if url.scheme == "duckdb" and "{dbname}" not in source.url and not url.path.exists():
+        return "no DuckDB file: run `python build.py demo`, or point the source at a database"
+    return ""
 
 
 # --- one query -------------------------------------------------------------------------------
@@ -229,7 +277,7 @@ def _execute(
     on_timeout: Callable[[BaseException], bool] | None = None,
 ) -> tuple[list[str], list[pd.DataFrame]]:
     """Run one statement, retrying transient errors; returns its columns and row frames."""
-    failures = 0
+    retries = 0
     needs_reconnect = False
     while True:
         read = 0
@@ -252,26 +300,46 @@ def _execute(
             kind = classify_error(error)
             if kind == "timeout" and on_timeout is not None and on_timeout(error):
                 continue
-            if kind == "transient" and failures < retry.attempts:
-                failures += 1
-                pause = retry.delay(failures)
-                log.warning(
+            if kind == "transient" and retries < retry.attempts:
+                retries += 1
+                pause = retry.delay(retries)
+                log.warning(  # the code and a fixed description only: a server's words stay private
                     "%s on source %r: %s; retry %d of %d in %.1fs",
                     query.origin,
                     connection.name,
-                    server_message(error),
-                    failures,
+                    _transient_description(error),
+                    retries,
                     retry.attempts,
                     pause,
                 )
                 time.sleep(pause)
                 needs_reconnect = True
                 continue
-            raise ExtractError(_failure_message(query, connection, error, kind, failures, retry)) from None
+            message = _failure_message(query, connection, error, kind, retries, retry)
+            raise ExtractError(message, _public_kind(kind, error)) from None
+
+
+def _transient_description(error: BaseException) -> str:
+    code = error_code(error)
+    if code is None:
+        return f"connection error ({type(error).__name__})"
+    return f"error {code} ({TRANSIENT_ERRORS.get(code, 'transient')})"
+
+
+# Transient errors that, once the retries are spent, mean the server could not be reached.
+UNREACHABLE_ERRORS = (2003, 2006, 2013, 2055, 1927, 1053)
+
+
+def _public_kind(kind: str, error: BaseException) -> str:
+    if kind == "timeout":
+        return failures.TIMED_OUT
+    if kind == "transient" and (error_code(error) in UNREACHABLE_ERRORS or error_code(error) is None):
+        return failures.SOURCE_UNREACHABLE
+    return failures.QUERY_FAILED
 
 
 def _failure_message(
-    query: Query, connection: Connection, error: BaseException, kind: str, failures: int, retry: RetryPolicy
+    query: Query, connection: Connection, error: BaseException, kind: str, retries: int, retry: RetryPolicy
 ) -> str:
     server = "server error " if error_code(error) is not None else ""
     message = f"{query.origin} on source {connection.name!r}: {server}{server_message(error)}"
@@ -284,7 +352,8 @@ def _failure_message(
                 "or raise [build] query_timeout)"
             )
     elif kind == "transient":
-        message += f" (after {failures} retries)"
+        message += f" (after {retries} retries)"
+    message += f" [{connection.description}]"  # for the operator: which server, user and database
     return scrub(message, getattr(connection, "secret", None))
 
 
@@ -491,8 +560,9 @@ def _read_wiki(
                 frame = run_query(query, connection, parameters, retry=retry, progress=progress)
                 if len(frame):
                     frames.append(frame)
-        except (QueryError, ExtractError, SchemaError) as error:
-            return entry | {"status": "failed", "error": str(error)}, []
+        except (QueryError, ExtractError, SchemaError, DataProblem) as error:
+            failure = query_failure(query, error).of(f"{query.name} on {dbname}")
+            return entry | {"status": "failed", "error": failures.record(failure, settings.state_dir)}, []
     return entry, frames
 
 

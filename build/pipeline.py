@@ -5,19 +5,79 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from build import cohorts, config, extract, metrics, queries, render, report, staging, suppression
-from build.datasets import Dataset, PublishedDataset, datapackage, publish_dataset, read_published, write_datapackage
+from build import cohorts, config, extract, failures, metrics, queries, render, report, staging, suppression
+from build.datasets import (
+    DataProblem,
+    Dataset,
+    PublishedDataset,
+    datapackage,
+    publish_dataset,
+    read_published,
+    write_datapackage,
+)
 
 log = logging.getLogger("almanac")
 
 
 def build_site(settings: config.Settings) -> int:
-    """Build the whole site into settings.out_dir; return the exit code."""
+    """Build the whole site into settings.out_dir; return the exit code.
+
+    A folder that cannot be written (a read-only or full disk) stops the build with one line
+    naming the folder (NothingPublished, exit 2); the published site is left as it was.
+    """
+    try:
+        return _build_site(settings)
+    except OSError as error:
+        problem = disk_problem(error, settings)
+        if problem is None:
+            raise
+        raise NothingPublished(problem) from None
+
+
+FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT)
+
+
+def disk_problem(error: OSError, settings: config.Settings) -> str | None:
+    """One line for a folder the build cannot write (full, read-only, not ours), naming the
+    folder and what to do; None for any other OSError (an unexpected error)."""
+    folder = _folder_written(error.filename, settings)
+    unchanged = "nothing was published and the last site is unchanged."
+    if error.errno in FULL:
+        where = folder or f"the output folder {settings.out_dir} or the state folder {settings.state_dir}"
+        return f"the disk is full: cannot write {where}. Free disk space, then build again; {unchanged}"
+    if error.errno in NOT_WRITABLE and folder:
+        return (
+            f"cannot write {folder} ({error.strerror}: {error.filename}). Make it writable, or choose "
+            f"another folder (--out, [build] out or [build] state_dir), then build again; {unchanged}"
+        )
+    return None
+
+
+def _folder_written(filename, settings: config.Settings) -> str | None:
+    """'the output folder X' or 'the state folder Y' when `filename` is inside one, else None."""
+    if not filename:
+        return None
+    path = Path(filename).absolute()
+    state, out = settings.state_dir, settings.out_dir.absolute()
+    if path == state or state in path.parents:
+        return f"the state folder {state}"
+    # the output folder, and the siblings a build writes beside it (site.staging, site.lock, …)
+    if path in out.parents or any(
+        p.parent == out.parent and p.name.startswith(out.name) for p in (path, *path.parents)
+    ):
+        return f"the output folder {out}"
+    return None
+
+
+def _build_site(settings: config.Settings) -> int:
     started = time.monotonic()
     all_queries = queries.discover(settings.queries_dir)  # a malformed query stops the build here
     if not all_queries:
@@ -30,18 +90,20 @@ def build_site(settings: config.Settings) -> int:
         extraction = extract.run(database_queries, settings)
         datasets = keep_last_published(extraction, database_queries, staging_dir)
         if all(dataset.stale for dataset in datasets.values()):
-            reasons = sorted(set(extraction.failures.values()))
-            raise NothingPublished("every query failed: " + "; ".join(reasons))
+            reasons = sorted({failure.public for failure in extraction.failures.values()})
+            where = failures.shown(settings.state_dir / failures.ERRORS_FOLDER)
+            raise NothingPublished(f"every query failed: {'; '.join(reasons)}. The full errors are in {where}/.")
 
         log.info("Looking up edits on the wiki replicas")
         replica = extract_replica_edits(all_queries, datasets, settings)
         extraction.failures.update(replica.extraction.failures)
         extraction.sources.update(replica.extraction.sources)
+        save_wiki_failures(replica.extraction.sources, settings.state_dir)
         datasets.update(replica.extraction.datasets)
 
         log.info("Deriving metrics and cohorts")
         derived, derive_failures = derive(datasets, extraction.failures, settings, staging_dir)
-        contain_failed_wikis(derived, derive_failures, replica, staging_dir)
+        contain_failed_wikis(derived, derive_failures, replica, staging_dir, settings.state_dir)
         datasets.update(derived)
         extraction.failures.update(derive_failures)
 
@@ -54,7 +116,7 @@ def build_site(settings: config.Settings) -> int:
         build_report = make_report(settings, all_queries, datasets, extraction)
         document = report.status(build_report, report.previous_successes(staging_dir))
         if settings.strict and build_report.stale:
-            raise NothingPublished("--strict: " + report.summary(document))
+            raise NothingPublished(report.summary(document, published=False))
 
         log.info("Rendering pages")
         render.render_site(datasets, published, document, settings, staging_dir)
@@ -64,6 +126,10 @@ def build_site(settings: config.Settings) -> int:
         staging.discard(staging_dir)
         raise
     log.info("%s\nWrote %s in %.1fs", report.summary(document), settings.out_dir, time.monotonic() - started)
+    if build_report.stale:
+        log.warning(
+            "The full errors are in %s/, by error id.", failures.shown(settings.state_dir / failures.ERRORS_FOLDER)
+        )
     return build_report.exit_code
 
 
@@ -79,6 +145,16 @@ def published_schemas(settings: config.Settings) -> list[Dataset]:
 
 class NothingPublished(Exception):
     """The build stopped before publishing anything (exit code 2)."""
+
+
+def save_wiki_failures(sources: dict[str, dict], state_dir: Path) -> None:
+    """Write the error file of each wiki that could not be opened: run_per_wiki reports them as
+    Failures in its per-wiki status, with an id the status page shows, but writes no file."""
+    for state in sources.values():
+        for entry in state.get("wikis", {}).values():
+            failure = entry.get("error")
+            if isinstance(failure, failures.Failure) and not failures.error_file(state_dir, failure).exists():
+                failures.save(failure, state_dir)
 
 
 def keep_last_published(
@@ -114,8 +190,13 @@ def extract_replica_edits(all_queries, datasets: dict[str, Dataset], settings: c
     inputs = ("campaign_new_editors", "campaign_wikis", "campaigns")
     retention_wikis = settings.get("retention", "retention_wikis")
     for query in (q for q in all_queries if q.per_wiki):
-        if any(name not in datasets or datasets[name].stale for name in inputs):
-            result.extraction.failures[query.name] = f"{query.origin}: not run, because {' or '.join(inputs)} failed."
+        failed = [name for name in inputs if name not in datasets or datasets[name].stale]
+        if failed:
+            detail = f"{query.origin}: not run, because {' and '.join(failed)} failed."
+            failure = failures.Failure(
+                failures.NOT_RUN, query.name, detail=detail, note=f"input {', '.join(failed)} failed"
+            )
+            result.extraction.failures[query.name] = failures.record(failure, settings.state_dir)
             continue
         editors, homes, campaigns = (datasets[name].frame for name in inputs)
         targets = cohorts.edit_targets(editors, homes, retention_wikis)
@@ -123,8 +204,8 @@ def extract_replica_edits(all_queries, datasets: dict[str, Dataset], settings: c
         dataset, error, wikis = extract.run_per_wiki(query, settings, targets, extra_parameters=period)
         unmapped = cohorts.unmapped_wikis(homes, retention_wikis)
         for wiki, why in unmapped.items():
-            log.error("Campaign retention: %s names no replica database: %s", wiki, why)
-            wikis[wiki] = {"status": "failed", "lag_seconds": None, "error": why, "url": None}
+            unnamed = failures.Failure(failures.NOT_RUN, f"wiki {wiki}", detail=why, note="no replica database named")
+            wikis[wiki] = {"status": "failed", "lag_seconds": None, "error": unnamed, "url": None}
         result.needs = cohorts.campaign_needs(campaigns, editors, homes, retention_wikis)
         for wiki, entry in wikis.items():
             if entry["status"] != "ok":
@@ -133,33 +214,68 @@ def extract_replica_edits(all_queries, datasets: dict[str, Dataset], settings: c
             source = settings.sources[query.source]
             result.extraction.sources[query.source] = extract.summarize_wikis(source, wikis)
         if dataset is None:
-            result.extraction.failures[query.name] = error
+            failure = failures.as_failure(error, query.name)
+            result.extraction.failures[query.name] = failures.record(failure, settings.state_dir)
         else:
             result.extraction.datasets[query.name] = dataset
             result.failed_wikis.update({w: e["error"] for w, e in wikis.items() if e["status"] != "ok"})
     return result
 
 
-def contain_failed_wikis(derived: dict[str, Dataset], failures: dict[str, str], replica: ReplicaEdits, staging_dir):
+def contain_failed_wikis(
+    derived: dict[str, Dataset],
+    failed: dict[str, failures.Failure],
+    replica: ReplicaEdits,
+    staging_dir: Path,
+    state_dir: Path,
+) -> None:
     """Campaign retention after some wikis could not be read: each campaign that needs one keeps its
     last published rows (marked stale) or is left out when it has none; every other campaign stays
     fresh. The dataset is then stale (exit code 1) and its report entry names the wikis and campaigns."""
     name = cohorts.CAMPAIGN_RETENTION.name
-    if not replica.failed_wikis or name not in derived or name in failures:
+    if not replica.failed_wikis or name not in derived or name in failed:
         return
     previous = read_published(cohorts.CAMPAIGN_RETENTION, staging_dir)
     derived[name], stale = cohorts.keep_last_published_campaigns(
         derived[name], previous, replica.needs, replica.failed_wikis
     )
     if stale:
-        failures[name] = stale.describe(replica.failed_wikis)
-        log.error('Dataset "%s": %s', name, failures[name])
+        note = stale.describe(replica.failed_wikis)  # wiki and campaign names, and each wiki's public failure
+        failure = failures.Failure(failures.QUERY_FAILED, name, detail=note, note=note)
+        failed[name] = failures.record(failure, state_dir)
 
 
-def derive(datasets: dict[str, Dataset], failures: dict[str, str], settings: config.Settings, staging_dir: Path):
+def derive(
+    datasets: dict[str, Dataset],
+    failed: dict[str, failures.Failure],
+    settings: config.Settings,
+    staging_dir: Path,
+):
     """Compute the derived datasets; one whose inputs failed keeps its last published rows."""
+    derived, derive_failures = {}, {}
+    recipes = _recipes(settings)
+    for schema in DERIVED:
+        inputs, make = recipes[schema.name]
+        unusable = [name for name in inputs if name not in datasets or datasets[name].stale]
+        if unusable:
+            failure = _not_derived(schema, unusable, failed)
+        else:
+            try:
+                derived[schema.name] = make(*(datasets[name] for name in inputs))
+                continue
+            except Exception as error:  # one failed derivation costs its dataset, not the build
+                failure = _derivation_failure(schema, error)
+        derive_failures[schema.name] = failures.record(failure, settings.state_dir)
+        previous = read_published(schema, staging_dir)
+        if previous is not None:
+            derived[schema.name] = previous
+    return derived, derive_failures
+
+
+def _recipes(settings: config.Settings) -> dict:
+    """Each derived dataset's name: its inputs and how to make it."""
     as_of, k_min = settings.as_of, settings.k_min
-    recipes = {  # each derived dataset: its inputs and how to make it
+    return {
         metrics.MONTHLY_ACTIVITY.name: (
             ("activity_by_month", "participant_activity", "courses", "timeslice_updates"),
             lambda a, p, c, u: metrics.monthly_activity(a.frame, p.frame, c.frame, u.frame, as_of, k_min),
@@ -182,26 +298,24 @@ def derive(datasets: dict[str, Dataset], failures: dict[str, str], settings: con
             ),
         ),
     }
-    derived, derive_failures = {}, {}
-    for schema in DERIVED:
-        inputs, make = recipes[schema.name]
-        unusable = [name for name in inputs if name not in datasets or datasets[name].stale]
-        if unusable:
-            reasons = "; ".join(failures.get(name, f"{name} is missing") for name in unusable)
-            derive_failures[schema.name] = f"not derived, because {', '.join(unusable)} failed: {reasons}"
-            previous = read_published(schema, staging_dir)
-            if previous is not None:
-                derived[schema.name] = previous
-            continue
-        try:
-            derived[schema.name] = make(*(datasets[name] for name in inputs))
-        except Exception as error:  # one failed derivation costs its dataset, not the build
-            derive_failures[schema.name] = f"{schema.origin}: {type(error).__name__}: {error}"
-            log.error('Dataset "%s" could not be derived because of error: %s', schema.name, error)
-            previous = read_published(schema, staging_dir)
-            if previous is not None:
-                derived[schema.name] = previous
-    return derived, derive_failures
+
+
+def _not_derived(schema: Dataset, unusable: list[str], failed: dict[str, failures.Failure]) -> failures.Failure:
+    reasons = [
+        f"{name}: {failed[name].detail} (error {failed[name].id})" if name in failed else f"{name} is missing"
+        for name in unusable
+    ]
+    detail = f"{schema.origin}: not derived, because {', '.join(unusable)} failed:\n" + "\n".join(reasons)
+    return failures.Failure(
+        failures.NOT_DERIVED, schema.name, detail=detail, note=f"input {', '.join(unusable)} failed"
+    )
+
+
+def _derivation_failure(schema: Dataset, error: Exception) -> failures.Failure:
+    detail = f"{schema.origin}: {type(error).__name__}: {error}\n{traceback.format_exc()}"
+    if isinstance(error, DataProblem):
+        return failures.Failure(failures.DATA_PROBLEM, schema.name, detail=detail, note=error.public_note)
+    return failures.Failure(failures.DERIVATION_FAILED, schema.name, detail=detail)
 
 
 def publish(datasets: dict[str, Dataset], settings: config.Settings, out_dir: Path) -> dict[str, PublishedDataset]:
@@ -224,7 +338,7 @@ def publish(datasets: dict[str, Dataset], settings: config.Settings, out_dir: Pa
 
 
 def make_report(settings, all_queries, datasets: dict[str, Dataset], extraction) -> report.BuildReport:
-    source_states = [{"name": name, **state} for name, state in sorted(extraction.sources.items())]
+    source_states = [report.public_source(name, state) for name, state in sorted(extraction.sources.items())]
     result = report.BuildReport(as_of=settings.as_of, built_at=config.utc_now(), sources=source_states)
     sources = {q.name: q.source for q in all_queries}
     titles = {q.name: q.title for q in all_queries}

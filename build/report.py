@@ -3,6 +3,10 @@
 Exit codes: 0 every dataset fresh; 1 published with stale datasets; 2 nothing published
 (bad settings or queries, every source down, an unexpected error); 3 another build holds
 the lock. The build time lives here and only here, never inside data files.
+
+What is published holds no database error: a failed dataset's `error` is its Failure's fixed
+public text with an error id (build/failures.py), and a source's entry has no address (host,
+user and database names stay private) and only the public text of its error.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .datasets import Dataset, write_if_changed
+from .failures import Failure
 
 FRESH, STALE, MISSING = "fresh", "stale", "missing"
 EXIT_FRESH, EXIT_STALE, EXIT_NOTHING_PUBLISHED, EXIT_LOCKED = 0, 1, 2, 3
@@ -27,7 +32,7 @@ class Outcome:
     source: str
     status: str
     rows: int | None = None
-    error: str | None = None
+    error: Failure | None = None
     seconds: float | None = None
 
 
@@ -46,7 +51,9 @@ class BuildReport:
     def exit_code(self) -> int:
         return EXIT_STALE if self.stale else EXIT_FRESH
 
-    def add(self, dataset: Dataset | None, *, name: str, title: str, source: str, error=None, seconds=None):
+    def add(
+        self, dataset: Dataset | None, *, name: str, title: str, source: str, error: Failure | None = None, seconds=None
+    ):
         if dataset is None:
             status = MISSING
         else:
@@ -78,7 +85,7 @@ def status(report: BuildReport, last_successes: dict[str, str]) -> dict:
                 "title": outcome.title,
                 "status": outcome.status,
                 "rows": outcome.rows,
-                "error": outcome.error,
+                "error": None if outcome.error is None else outcome.error.public,
                 "source": outcome.source,
                 "seconds": None if outcome.seconds is None else round(outcome.seconds, 2),
                 "last_success": built_at if outcome.status == FRESH else last_successes.get(outcome.name),
@@ -94,19 +101,40 @@ def status(report: BuildReport, last_successes: dict[str, str]) -> dict:
     }
 
 
+def public_source(name: str, state: dict) -> dict:
+    """A source's entry as published: status, lag and the public text of its error; no URL."""
+    entry = {
+        "name": name,
+        "status": state["status"],
+        "lag_seconds": state.get("lag_seconds"),
+        "error": None if state.get("error") is None else str(state["error"]),
+    }
+    if "wikis" in state:
+        entry["wikis"] = {wiki: public_source(wiki, wiki_state) for wiki, wiki_state in state["wikis"].items()}
+    return entry
+
+
 def write_status(document: dict, out_dir: Path) -> None:
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     write_if_changed(out_dir / "status.json", text.encode("utf-8"))
 
 
-def summary(document: dict) -> str:
-    """The console summary: one line per dataset that is not fresh, then the verdict."""
+def summary(document: dict, *, published: bool = True) -> str:
+    """The console summary: one line per dataset that is not fresh (its public error), then the
+    verdict: what was published, or (`published=False`, for --strict) that nothing was."""
     lines = []
     for dataset in document["datasets"]:
         if dataset["status"] != FRESH:
             lines.append(f"  {dataset['status'].upper():8} {dataset['name']}: {dataset['error'] or 'no data'}")
     fresh = sum(d["status"] == FRESH for d in document["datasets"])
-    verdict = f"Published {fresh} of {len(document['datasets'])} datasets as of {document['as_of']}" + (
-        f"; {len(lines)} stale (last published files kept)." if lines else ", all fresh."
-    )
+    total = len(document["datasets"])
+    if not published:
+        verdict = (
+            f"--strict: nothing was published, because {len(lines)} of {total} datasets would be stale; "
+            "the last site is unchanged."
+        )
+    else:
+        verdict = f"Published {fresh} of {total} datasets as of {document['as_of']}" + (
+            f"; {len(lines)} stale (last published files kept)." if lines else ", all fresh."
+        )
     return "\n".join([*lines, verdict])

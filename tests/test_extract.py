@@ -153,7 +153,7 @@ def test_non_unique_chunk_key_is_refused(duck, tmp_path):
         "SELECT id % 3 AS id, name FROM items",
     )
     result = run([query], duck)
-    assert "must be unique and never null" in result.failures["dupes"]
+    assert "must be unique and never null" in result.failures["dupes"].detail
 
 
 def test_missing_source_is_down(tmp_path):
@@ -162,8 +162,8 @@ def test_missing_source_is_down(tmp_path):
     query = write_query(tmp_path / "q", "plain", HEADER.format(extra=""), "SELECT id, name FROM items")
     result = run([query], settings)
     assert result.sources["dashboard"]["status"] == "down"
-    assert "build.py demo" in result.sources["dashboard"]["error"]
-    assert result.failures["plain"] == result.sources["dashboard"]["error"]
+    assert "build.py demo" in str(result.sources["dashboard"]["error"])
+    assert result.failures["plain"].id == result.sources["dashboard"]["error"].id
 
 
 def test_per_wiki_on_one_duckdb_file(tmp_path):
@@ -237,18 +237,17 @@ def test_transient_errors_are_retried_a_bounded_number_of_times(tmp_path, caplog
     assert frame.to_dict("records") == [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]  # no duplicate rows
     assert connection.reconnects == 2
     assert [r.getMessage() for r in caplog.records] == [
-        "queries/plain.sql on source 'dashboard': (2013) Lost connection to MySQL server during query; "
-        "retry 1 of 3 in 0.0s",
-        "queries/plain.sql on source 'dashboard': (2013) Lost connection to MySQL server during query; "
-        "retry 2 of 3 in 0.0s",
+        "queries/plain.sql on source 'dashboard': error 2013 (lost connection during query); retry 1 of 3 in 0.0s",
+        "queries/plain.sql on source 'dashboard': error 2013 (lost connection during query); retry 2 of 3 in 0.0s",
     ]
     connection = Scripted([lost()] * 4, [(1, "a")])
     with pytest.raises(ExtractError) as caught:
         run_query(query, connection, {}, retry=NO_WAIT)
     assert str(caught.value) == (
         "queries/plain.sql on source 'dashboard': server error (2013) Lost connection to MySQL server during query "
-        "(after 3 retries)"
+        "(after 3 retries) [scripted]"  # the private detail names the connection (for the operator)
     )
+    assert caught.value.kind == "source unreachable"  # the public description
 
 
 def test_permanent_error_is_not_retried(tmp_path):
