@@ -18,14 +18,16 @@ MySQL credentials, each field (user, password) taken from the first place that h
    `{dbname}` in its URL).
 
 Host, port and database come from the URL, else from the option file, else 127.0.0.1:3306.
-Passwords never appear in messages: `redact` hides them in URLs, and every message built
-here is scrubbed of the password it was given.
+Passwords never appear in messages: `strip_credentials` takes user and password out of a URL
+before anything parses or prints it (a password may hold any character, '@' and '/' included;
+percent-encoded forms are decoded), `redact` prints a URL with *** for the password, and every
+message built here is scrubbed of every form of the password it was given.
 
 The driver is mysqlclient (`MySQLdb`) when it is installed, else pymysql: both are driven
 through `MySQLConnection`, which hides their differences (argument names, cursor classes).
-Each session is set up with time zone UTC, utf8mb4, a per-statement time limit
-(`max_statement_time` on MariaDB, `max_execution_time` on MySQL) and 1 GB temporary tables
-where the server allows it.
+Each session is read only (`READ_ONLY_SESSION`, before anything else), then set up with time
+zone UTC, utf8mb4, a per-statement time limit (`max_statement_time` on MariaDB,
+`max_execution_time` on MySQL) and 1 GB temporary tables where the server allows it.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ DEFAULT_PORT = 3306
 DBNAME = re.compile(r"[a-z0-9_]+")
 MYSQL_SCHEMES = ("mysql", "mariadb", "mysql+pymysql", "mysql+mysqldb")
 TEMP_TABLE_BYTES = 1 << 30
+# Every MySQL session a source opens starts with this (a fast reader's own connections too):
+# INSERT, UPDATE, DDL, even temporary tables then fail with error 1792.
+READ_ONLY_SESSION = "SET SESSION TRANSACTION READ ONLY"
 
 # Server and client error codes, MariaDB and MySQL (mysqld_error.h, errmsg.h).
 TIMEOUT_ERRORS = {
@@ -72,24 +77,119 @@ class SourceError(Exception):
 
 # --- URLs --------------------------------------------------------------------------------
 
+# What may follow the "@" that ends the credentials: host (a name, `{dbname}`, or [IPv6]),
+# port, database (MySQL names hold no '.', '/', '@') and a query string. A password may hold
+# any character, '@' and '/' included, so the credentials end at the LAST '@' followed by this.
+_AFTER_CREDENTIALS = re.compile(
+    r"(?:\[[0-9A-Fa-f:.%]*\]|[A-Za-z0-9_.{}%-]*)(?::[^/?#@\s]*)?(?:/[^/?#@\\.\s]*)?(?P<query>\?.*)?", re.DOTALL
+)
+URL_PARAMETERS = ("option_file", "option_group", "unix_socket", "charset")  # shown as given; others hidden
+_KNOWN_QUERY = re.compile(rf"\?(?:{'|'.join(URL_PARAMETERS)})=")
+
+
+@dataclass(frozen=True)
+class Stripped:
+    """A URL split into its credentials and the rest: `bare` has no user or password in it.
+
+    `ambiguous`: an '@' is there but no host follows any of them, so nothing before the last
+    '@' can be told apart from a password: all of it is hidden, and parsing refuses the URL.
+    """
+
+    scheme: str
+    bare: str
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+    ambiguous: bool = False
+
+    def shown(self) -> str:
+        """The URL to print: the password as ***, the user too when the password is in it."""
+        head, sep, tail = self.bare.rpartition("://")
+        if self.ambiguous:
+            credentials = "***"
+        elif self.user is None and self.password is None:
+            return scrub(self.bare, self.secrets)
+        else:
+            user = self.user or ""
+            if self.password and any(secret in user for secret in self.secrets):
+                user = "***"
+            credentials = user + (":***" if self.password is not None else "")
+        return scrub(f"{head}{sep}{credentials}@{tail}", self.secrets)
+
+
+def strip_credentials(url: str) -> Stripped:
+    """Take user and password out of `url` before anything else reads it (parsing, messages).
+
+    The credentials end at the last '@' that a host[:port][/database][?…] follows (a password
+    may hold any character, '@', '/', '?' and '#' included). Query parameters other than
+    URL_PARAMETERS (a `password=`, say) are hidden too. DuckDB URLs hold no credentials.
+
+    >>> strip_credentials("mysql://u:pa/ss@h:3306/db").bare
+    'mysql://h:3306/db'
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    if scheme.lower() == "duckdb":
+        return Stripped("duckdb", url)
+    ats = [index for index, char in enumerate(rest) if char == "@"]
+    fitting = _credential_ends(rest, ats)
+    end = fitting[-1] if fitting else (ats[-1] if ats else None)
+    userinfo = rest[:end] if end is not None else None
+    hostpart, secrets = _hide_parameters(rest[end + 1 :] if end is not None else rest)
+    user = password = None
+    ambiguous = bool(ats) and not fitting
+    if ambiguous:
+        secrets += [userinfo, unquote(userinfo)]
+    elif userinfo is not None:
+        raw_user, colon, raw_password = userinfo.partition(":")
+        user = unquote(raw_user) or None
+        if colon:
+            password = unquote(raw_password)
+            secrets += [raw_password, password]
+    bare = f"{scheme}{sep}{hostpart}"
+    ordered = tuple(sorted({secret for secret in secrets if secret}, key=len, reverse=True))
+    return Stripped(scheme.lower(), bare, user, password, ordered, ambiguous)
+
+
+def _credential_ends(rest: str, ats: list[int]) -> list[int]:
+    """The '@'s after which a host follows, leaving out those inside an earlier candidate's
+    ?option_file=… (a path may hold an '@': `?option_file=/home/me@work.cnf`)."""
+    fitting: list[int] = []
+    query_start = len(rest)
+    for index in ats:
+        match = _AFTER_CREDENTIALS.fullmatch(rest, index + 1)
+        if not match or index >= query_start:
+            continue
+        fitting.append(index)
+        if match.group("query") and _KNOWN_QUERY.match(match.group("query")):
+            query_start = match.start("query")
+    return fitting
+
+
+def _hide_parameters(hostpart: str) -> tuple[str, list[str]]:
+    """`hostpart` with the value of every query parameter not in URL_PARAMETERS replaced by ***."""
+    before, question, query = hostpart.partition("?")
+    if not question:
+        return hostpart, []
+    hidden, kept = [], []
+    for item in query.split("&"):
+        key, equals, value = item.partition("=")
+        if key.lower() in URL_PARAMETERS or not equals:
+            kept.append(item if key.lower() in URL_PARAMETERS else key)
+        else:
+            hidden += [value, unquote(value)]
+            kept.append(f"{key}=***")
+    return f"{before}?{'&'.join(kept)}", hidden
+
 
 def redact(url: str) -> str:
     """A URL safe to print: the password (in the user part or a query parameter) becomes ***.
 
-    >>> redact("mysql://u:s3cr@t@h:3306/db?password=x")
+    >>> redact("mysql://u:s3cr@t/x@h:3306/db?password=x")
     'mysql://u:***@h:3306/db?password=***'
     """
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    netloc, slash, tail = rest.partition("/")
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        if ":" in userinfo:
-            userinfo = userinfo.split(":", 1)[0] + ":***"
-        netloc = f"{userinfo}@{hostport}"
-    tail = re.sub(r"(?i)\b(password|passwd|pwd)=[^&#]*", r"\1=***", tail)
-    return f"{scheme}://{netloc}{slash}{tail}"
+    return strip_credentials(url).shown()
 
 
 @dataclass(frozen=True)
@@ -102,56 +202,66 @@ class SourceURL:
     password: str | None = field(default=None, repr=False)
     database: str | None = None
     options: dict[str, str] = field(default_factory=dict)
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
 
 def parse_url(url: str, root: Path) -> SourceURL:
     """Split a source URL; relative DuckDB paths are relative to `root` (the site.toml folder).
 
+    Credentials are stripped first (`strip_credentials`): no message here can hold them.
     Host, port and user stay None when the URL does not give them (an option file may).
     """
-    scheme, sep, rest = url.partition("://")
-    scheme = scheme.lower()
-    if not sep:
-        raise SourceError(f"{redact(url)}: not a URL; expected duckdb:///path or mysql://user@host:port/db.")
+    stripped = strip_credentials(url)
+    scheme, shown = stripped.scheme, stripped.shown()
+    if "://" not in stripped.bare:
+        raise SourceError("not a URL (no scheme://); expected duckdb:///path or mysql://user@host:port/db.")
+    rest = stripped.bare.partition("://")[2]
     if scheme == "duckdb":
         if not rest.startswith("/") or rest == "/":
-            raise SourceError(f"{redact(url)}: a DuckDB URL is duckdb:///relative/path or duckdb:////absolute/path.")
+            raise SourceError(f"{shown}: a DuckDB URL is duckdb:///relative/path or duckdb:////absolute/path.")
         path = Path(rest[1:])
         return SourceURL("duckdb", path=path if path.is_absolute() else root / path)
-    if scheme in MYSQL_SCHEMES:
-        # urlsplit rejects `{dbname}` in a port position and a password with '@' or '/': split by hand.
-        netloc, _, after = rest.partition("/")
-        database, _, query = after.partition("?")
-        if "?" in netloc:
-            netloc, _, query = netloc.partition("?")
-        options = {key: values[-1] for key, values in parse_qs(query).items()}
-        userinfo, _, hostport = netloc.rpartition("@")
-        user, _, password = userinfo.partition(":")
-        host, port = hostport, ""
-        if hostport.startswith("["):  # [IPv6]:port
-            host, _, port = hostport[1:].partition("]")
-            port = port.lstrip(":")
-        elif ":" in hostport:
-            host, _, port = hostport.rpartition(":")
-        if port and not port.isdigit():
-            raise SourceError(f"{redact(url)}: the port must be a number, got {port!r}.")
-        unknown = set(options) - {"option_file", "option_group", "unix_socket", "charset"}
-        if unknown:
-            raise SourceError(
-                f"{redact(url)}: unknown URL parameter(s) {', '.join(sorted(unknown))}; "
-                "expected option_file, option_group or unix_socket."
-            )
-        return SourceURL(
-            "mysql",
-            host=unquote(host) or None,
-            port=int(port) if port else None,
-            user=unquote(user) or None,
-            password=unquote(password) if sep and password else None,
-            database=unquote(database) or None,
-            options=options,
+    if scheme not in MYSQL_SCHEMES:
+        raise SourceError(
+            f"{shown}: unknown scheme {scheme!r}; expected duckdb:///path or mysql://user@host:port/db."
         )
-    raise SourceError(
-        f"{redact(url)}: unknown scheme {scheme!r}; expected duckdb:///path or mysql://user@host:port/db."
+    if stripped.ambiguous:
+        raise SourceError(
+            f"{shown}: no host follows the last '@'; expected mysql://user:password@host:port/db "
+            "(percent-encode an '@' elsewhere as %40)."
+        )
+    # urlsplit rejects `{dbname}` in a port position and would print the URL: split by hand.
+    netloc, _, after = rest.partition("/")
+    database, _, query = after.partition("?")
+    if "?" in netloc:
+        netloc, _, query = netloc.partition("?")
+    options = {key: values[-1] for key, values in parse_qs(query, keep_blank_values=True).items()}
+    host, port = netloc, ""
+    if netloc.startswith("["):  # [IPv6]:port
+        host, _, port = netloc[1:].partition("]")
+        port = port.lstrip(":")
+    elif ":" in netloc:
+        host, _, port = netloc.rpartition(":")
+    if port and not port.isdigit():
+        raise SourceError(  # not the URL: with its '@' forgotten, the "port" may be a password
+            f"{scheme} URL: the port must be a number (it follows the host and ':'); "
+            "credentials go before the host: mysql://user:password@host:port/db."
+        )
+    unknown = set(options) - {"option_file", "option_group", "unix_socket", "charset"}
+    if unknown:
+        raise SourceError(
+            f"{shown}: unknown URL parameter(s) {', '.join(sorted(unknown))}; expected option_file, "
+            "option_group or unix_socket (a password goes in the user part, an option file or the environment)."
+        )
+    return SourceURL(
+        "mysql",
+        host=unquote(host) or None,
+        port=int(port) if port else None,
+        user=stripped.user,
+        password=stripped.password,
+        database=unquote(database) or None,
+        options=options,
+        secrets=stripped.secrets,
     )
 
 
@@ -394,10 +504,12 @@ class MySQLConnection(Connection):
         description: str,
         connect: Callable[[], Any],
         statement_timeout: float,
-        secret=None,
+        secret: str | tuple[str, ...] | None = None,
         driver=None,
+        read_only: bool = True,
     ):
         self.driver = driver or mysql_driver()
+        self.read_only = read_only
         self.connect = connect
         self.statement_timeout = statement_timeout
         self.secret = secret
@@ -430,6 +542,8 @@ class MySQLConnection(Connection):
     def _prepare_session(self) -> None:
         cursor = self.raw.cursor()
         try:
+            if self.read_only:  # first, so nothing after it runs in a session that could write
+                cursor.execute(READ_ONLY_SESSION)
             cursor.execute("SET time_zone = '+00:00'")
             cursor.execute("SET NAMES utf8mb4")
             cursor.execute("SELECT VERSION()")
@@ -478,13 +592,18 @@ def open_source(
 ) -> Connection:
     """Open `source` (for one wiki when `dbname` is given) ready to run queries.
 
+    Read only unless `read_only=False` (only tools that set a database up pass it: tests,
+    benchmarks; the build never does): a MySQL session in `SET SESSION TRANSACTION READ ONLY`,
+    a DuckDB file opened read_only. A DuckDB source never reaches other files (external access
+    off, configuration locked), so even a query that slipped past the allow-list of
+    queries.py could neither read a file nor write one.
     Raises SourceError with one line naming the source, its host and the server's error.
     """
     url_text = fill_dbname(source.url, dbname, source.name)
     url = parse_url(url_text, root)
     if url.scheme == "duckdb":
         return _open_duckdb(source.name, url, dbname, read_only)
-    return _open_mysql(source, url, statement_timeout)
+    return _open_mysql(source, url, statement_timeout, read_only)
 
 
 def _open_duckdb(name: str, url: SourceURL, dbname: str | None, read_only: bool) -> Connection:
@@ -496,7 +615,7 @@ def _open_duckdb(name: str, url: SourceURL, dbname: str | None, read_only: bool)
             "the demo databases, or point the source at a real database."
         )
     try:
-        raw = duckdb.connect(str(url.path), read_only=read_only)
+        raw = duckdb.connect(str(url.path), read_only=read_only, config={"enable_external_access": False})
     except duckdb.Error as error:
         raise SourceError(f"source {name!r} (duckdb:///{url.path}): cannot open: {error}") from None
     raw.execute("SET TimeZone = 'UTC'")
@@ -508,6 +627,7 @@ def _open_duckdb(name: str, url: SourceURL, dbname: str | None, read_only: bool)
             raise SourceError(
                 f"source {name!r} (duckdb:///{url.path}): no schema {dbname}_p for wiki {dbname}."
             ) from None
+    raw.execute("SET lock_configuration = true")  # no statement can turn external access back on
     return DuckDBConnection(name, raw, f"duckdb:///{url.path}")
 
 
@@ -555,26 +675,29 @@ def driver_arguments(driver, credentials: Credentials, statement_timeout: float)
     return arguments
 
 
-def _open_mysql(source: SourceSettings, url: SourceURL, statement_timeout: float) -> Connection:
+def _open_mysql(source: SourceSettings, url: SourceURL, statement_timeout: float, read_only: bool) -> Connection:
     credentials = resolve_credentials(source, url)
+    secrets = tuple(sorted({*url.secrets, credentials.password or ""} - {""}, key=len, reverse=True))
     driver = mysql_driver()
     arguments = driver_arguments(driver, credentials, statement_timeout)
-    described = f"mysql://{credentials.user or ''}@{credentials.host}:{credentials.port}/{credentials.database or ''}"
+    user = credentials.user or ""
+    described = scrub(f"mysql://{user}@{credentials.host}:{credentials.port}/{credentials.database or ''}", secrets)
     try:
         return MySQLConnection(
             source.name,
             described,
             lambda: driver.connect(**arguments),
             statement_timeout,
-            secret=credentials.password,
+            secret=secrets,
             driver=driver,
+            read_only=read_only,
         )
     except driver.Error as error:  # both drivers' errors carry (code, message)
         message = f"source {source.name!r} ({described}): cannot connect: {server_message(error)}"
         given_by = [where for where in credentials.where if where != "URL"]
         if given_by:
             message += f" [credentials from {', '.join(given_by)}]"
-        raise SourceError(scrub(message, credentials.password)) from None
+        raise SourceError(scrub(message, secrets)) from None
 
 
 def server_message(error: BaseException) -> str:
@@ -605,8 +728,10 @@ def classify_error(error: BaseException) -> str:
     return "permanent"
 
 
-def scrub(message: str, secret: str | None) -> str:
-    """`message` with `secret` replaced by ***, in case a driver ever echoes it."""
-    if secret and len(secret) >= 3:
-        return message.replace(secret, "***")
+def scrub(message: str, secret: str | tuple[str, ...] | None) -> str:
+    """`message` with `secret` (one, or several: longest first) replaced by ***, in case a driver
+    ever echoes it. Secrets under 3 characters are left: replacing them would garble every word."""
+    for each in (secret,) if isinstance(secret, str) or secret is None else secret:
+        if each and len(each) >= 3:
+            message = message.replace(each, "***")
     return message
