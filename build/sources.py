@@ -222,9 +222,7 @@ def parse_url(url: str, root: Path) -> SourceURL:
         path = Path(rest[1:])
         return SourceURL("duckdb", path=path if path.is_absolute() else root / path)
     if scheme not in MYSQL_SCHEMES:
-        raise SourceError(
-            f"{shown}: unknown scheme {scheme!r}; expected duckdb:///path or mysql://user@host:port/db."
-        )
+        raise SourceError(f"{shown}: unknown scheme {scheme!r}; expected duckdb:///path or mysql://user@host:port/db.")
     if stripped.ambiguous:
         raise SourceError(
             f"{shown}: no host follows the last '@'; expected mysql://user:password@host:port/db "
