@@ -222,7 +222,7 @@ def parse_query(path: Path) -> Query:
     text = _read_text(path, where)
     problems: list[str] = []
     if not NAME.fullmatch(path.stem):
-        problems.append(f"{where}:1: the file name must be lower_case_with_underscores.sql (it names the dataset).")
+        problems.append(f"{where}:1: the file name names the dataset; it must be lower_case_with_underscores.sql.")
     match = HEADER.match(text)
     if not match:
         raise QueryError(
@@ -319,17 +319,13 @@ def _header_values(body: str, header_line: int, where: str, problems: list[str])
 
 
 def _columns(table: dict, body: str, header_line: int, where: str, problems: list[str]) -> tuple[Column, ...]:
-    columns, seen = [], {}
-    for name, spec in table.items():
-        line = _key_line(body, name, header_line, "columns")
-        here = f"{where}:{line}: column {name!r}"
+    columns = []
+    for name, spec in table.items():  # TOML itself refuses a name declared twice
+        here = f"{where}:{_key_line(body, name, header_line, 'columns')}: column {name!r}"
         if not COLUMN_NAME.fullmatch(name):
-            problems.append(f"{here}: a column name is lower_case_with_underscores (letters, digits, _).")
-        elif name.lower() in seen:
-            problems.append(f"{here}: declared twice (also line {seen[name.lower()]}); declare each column once.")
-        seen.setdefault(name.lower(), line)
+            problems.append(f"{here}: not a column name; a column name is lower_case_with_underscores.")
         if not isinstance(spec, dict):
-            problems.append(f'{here}: expected {{ type = "…", description = "…" }}.')
+            problems.append(f'{here}: not a table; expected {{ type = "…", description = "…" }}.')
             continue
         extra = sorted(set(spec) - COLUMN_KEYS)
         if extra:
@@ -338,7 +334,7 @@ def _columns(table: dict, body: str, header_line: int, where: str, problems: lis
             shown, allowed = _shown(spec.get("type")), ", ".join(TYPES)
             problems.append(f"{here}: type = {shown} is not allowed; type must be one of {allowed}.")
         if not isinstance(spec.get("description"), str) or not spec["description"].strip():
-            problems.append(f"{here}: needs a description, a non-empty string (it is shown on the downloads page).")
+            problems.append(f"{here}: no description; give one, a non-empty string (the downloads page shows it).")
         if "unit" in spec and not isinstance(spec["unit"], str):
             problems.append(f'{here}: unit = {_shown(spec["unit"])} is not allowed; a unit is a string, e.g. "people".')
         columns.append(Column(name, spec.get("type"), spec.get("description"), spec.get("unit")))
@@ -395,6 +391,6 @@ def _key_line(body: str, key: str, header_line: int, section: str = "") -> int:
             if not section and current == key:
                 return header_line + offset
             continue
-        if current == section and re.match(rf"\s*{re.escape(key)}\s*=", line):
+        if current == section and re.match(rf"\s*([\"']?){re.escape(key)}\1\s*=", line):
             return header_line + offset
     return header_line

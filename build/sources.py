@@ -173,7 +173,7 @@ def _hide_parameters(hostpart: str) -> tuple[str, list[str]]:
     if not question:
         return hostpart, []
     hidden, kept = [], []
-    for item in query.split("&"):
+    for item in re.split(r"[&;?]", query):  # a '?' inside a value starts a parameter of its own
         key, equals, value = item.partition("=")
         if key.lower() in URL_PARAMETERS or not equals:
             kept.append(item if key.lower() in URL_PARAMETERS else key)

@@ -120,15 +120,17 @@ def _describe(node: exp.Expression) -> str:
     if type(node) in REFUSED:
         return REFUSED[type(node)]
     if isinstance(node, exp.Anonymous):
-        return f"function {node.name.upper()}() (not an allowed function)"
+        return f"function {node.name.upper()}()"
     if isinstance(node, exp.Func):
-        return f"function {node.sql_name()}() (not an allowed function)"
+        return f"function {node.sql_name()}()"
     return f"{type(node).__name__.upper()} ({node.sql(dialect='mysql')[:60]})"
 
 
 def _node_line(node: exp.Expression, default: int) -> int:
     """The line (1-based, within the SQL) where `node` starts, from the tokens it or its nearest
-    relative carries; `default` when none does."""
+    relative carries; `default` when none does (a hint's tokens count lines from the hint)."""
+    if isinstance(node, exp.Hint):
+        return default
     for candidate in (node, *node.walk(), *node.iter_expressions()):
         line = (getattr(candidate, "meta", None) or {}).get("line")
         if line:
