@@ -89,32 +89,21 @@ _KNOWN_QUERY = re.compile(rf"\?(?:{'|'.join(URL_PARAMETERS)})=")
 
 @dataclass(frozen=True)
 class Stripped:
-    """A URL split into its credentials and the rest: `bare` has no user or password in it.
+    """A URL split into its credentials and the rest: `bare` has no user or password in it, and
+    `shown` is the URL to print (*** for the password, and for the user when the password is in it).
 
-    `ambiguous`: an '@' is there but no host follows any of them, so nothing before the last
-    '@' can be told apart from a password: all of it is hidden, and parsing refuses the URL.
+    `problem`: the URL cannot be split safely (an '@' that no host follows, or a "port" that is
+    not a number: maybe a password whose '@' was forgotten). Then everything that might be a
+    password is hidden, and parsing refuses the URL with these words.
     """
 
     scheme: str
     bare: str
-    user: str | None = None
+    shown: str
+    user: str | None = field(default=None, repr=False)  # may equal the password
     password: str | None = field(default=None, repr=False)
     secrets: tuple[str, ...] = field(default=(), repr=False)
-    ambiguous: bool = False
-
-    def shown(self) -> str:
-        """The URL to print: the password as ***, the user too when the password is in it."""
-        head, sep, tail = self.bare.rpartition("://")
-        if self.ambiguous:
-            credentials = "***"
-        elif self.user is None and self.password is None:
-            return scrub(self.bare, self.secrets)
-        else:
-            user = self.user or ""
-            if self.password and any(secret in user for secret in self.secrets):
-                user = "***"
-            credentials = user + (":***" if self.password is not None else "")
-        return scrub(f"{head}{sep}{credentials}@{tail}", self.secrets)
+    problem: str | None = None
 
 
 def strip_credentials(url: str) -> Stripped:
@@ -131,25 +120,34 @@ def strip_credentials(url: str) -> Stripped:
     if not sep:
         scheme, rest = "", url
     if scheme.lower() == "duckdb":
-        return Stripped("duckdb", url)
+        return Stripped("duckdb", url, url)
+    head = f"{scheme}{sep}"
     ats = [index for index, char in enumerate(rest) if char == "@"]
     fitting = _credential_ends(rest, ats)
+    if not ats and not re.fullmatch(r"[^/?:]*(:\d*)?([/?].*)?", rest.split("]")[-1], re.DOTALL):
+        problem = "the port must be a number (it follows the host and ':'); credentials go before the host and '@'"
+        return Stripped(scheme.lower(), head + "***", head + "***", secrets=_ordered([rest]), problem=problem)
     end = fitting[-1] if fitting else (ats[-1] if ats else None)
-    userinfo = rest[:end] if end is not None else None
     hostpart, secrets = _hide_parameters(rest[end + 1 :] if end is not None else rest)
-    user = password = None
-    ambiguous = bool(ats) and not fitting
-    if ambiguous:
-        secrets += [userinfo, unquote(userinfo)]
-    elif userinfo is not None:
-        raw_user, colon, raw_password = userinfo.partition(":")
-        user = unquote(raw_user) or None
-        if colon:
-            password = unquote(raw_password)
-            secrets += [raw_password, password]
-    bare = f"{scheme}{sep}{hostpart}"
-    ordered = tuple(sorted({secret for secret in secrets if secret}, key=len, reverse=True))
-    return Stripped(scheme.lower(), bare, user, password, ordered, ambiguous)
+    bare = head + hostpart
+    if end is None:
+        return Stripped(scheme.lower(), bare, scrub(bare, _ordered(secrets)), secrets=_ordered(secrets))
+    userinfo = rest[:end]
+    if not fitting:
+        secrets = _ordered([*secrets, userinfo, unquote(userinfo)])
+        problem = "no host follows the last '@' (percent-encode an '@' elsewhere as %40)"
+        return Stripped(scheme.lower(), bare, scrub(f"{head}***@{hostpart}", secrets), secrets=secrets, problem=problem)
+    raw_user, colon, raw_password = userinfo.partition(":")
+    user, password = unquote(raw_user) or None, unquote(raw_password) if colon else None
+    secrets = _ordered([*secrets, raw_password, password or ""])
+    shown_user = "***" if password and any(secret in (user or "") for secret in secrets) else (user or "")
+    shown = f"{head}{shown_user}{':***' if colon else ''}@{hostpart}"
+    return Stripped(scheme.lower(), bare, scrub(shown, secrets), user, password, secrets)
+
+
+def _ordered(secrets) -> tuple[str, ...]:
+    """Distinct, non-empty, longest first (so scrub replaces a whole password before a part of it)."""
+    return tuple(sorted({secret for secret in secrets if secret}, key=len, reverse=True))
 
 
 def _credential_ends(rest: str, ats: list[int]) -> list[int]:
@@ -168,19 +166,28 @@ def _credential_ends(rest: str, ats: list[int]) -> list[int]:
 
 
 def _hide_parameters(hostpart: str) -> tuple[str, list[str]]:
-    """`hostpart` with the value of every query parameter not in URL_PARAMETERS replaced by ***."""
+    """`hostpart` with every query parameter not in URL_PARAMETERS hidden, and all that follows
+    it up to the next known one (a password may hold '&', '=' or '?')."""
     before, question, query = hostpart.partition("?")
     if not question:
         return hostpart, []
-    hidden, kept = [], []
-    for item in re.split(r"[&;?]", query):  # a '?' inside a value starts a parameter of its own
-        key, equals, value = item.partition("=")
-        if key.lower() in URL_PARAMETERS or not equals:
-            kept.append(item if key.lower() in URL_PARAMETERS else key)
+    hidden: list[str] = []
+    kept: list[str] = []
+    hiding: list[str] | None = None
+    for item in filter(None, re.split(r"(?=[&;?])", "?" + query)):
+        text = item[1:]
+        key, equals, value = text.partition("=")
+        if equals and key.lower() in URL_PARAMETERS:
+            hiding = None
+            kept.append(text)
+        elif hiding is None:
+            hiding = [value if equals else text]
+            hidden += hiding
+            kept.append(f"{key}=***" if equals and re.fullmatch(r"[A-Za-z_]{1,30}", key) else "***")
         else:
-            hidden += [value, unquote(value)]
-            kept.append(f"{key}=***")
-    return f"{before}?{'&'.join(kept)}", hidden
+            hiding.append(item)
+            hidden += [text, "".join(hiding)]
+    return f"{before}?{'&'.join(kept)}", [*hidden, *(unquote(secret) for secret in hidden)]
 
 
 def redact(url: str) -> str:
@@ -189,7 +196,7 @@ def redact(url: str) -> str:
     >>> redact("mysql://u:s3cr@t/x@h:3306/db?password=x")
     'mysql://u:***@h:3306/db?password=***'
     """
-    return strip_credentials(url).shown()
+    return strip_credentials(url).shown
 
 
 @dataclass(frozen=True)
@@ -198,7 +205,7 @@ class SourceURL:
     path: Path | None = None
     host: str | None = None
     port: int | None = None
-    user: str | None = None
+    user: str | None = field(default=None, repr=False)
     password: str | None = field(default=None, repr=False)
     database: str | None = None
     options: dict[str, str] = field(default_factory=dict)
@@ -212,7 +219,7 @@ def parse_url(url: str, root: Path) -> SourceURL:
     Host, port and user stay None when the URL does not give them (an option file may).
     """
     stripped = strip_credentials(url)
-    scheme, shown = stripped.scheme, stripped.shown()
+    scheme, shown = stripped.scheme, stripped.shown
     if "://" not in stripped.bare:
         raise SourceError("not a URL (no scheme://); expected duckdb:///path or mysql://user@host:port/db.")
     rest = stripped.bare.partition("://")[2]
@@ -223,11 +230,8 @@ def parse_url(url: str, root: Path) -> SourceURL:
         return SourceURL("duckdb", path=path if path.is_absolute() else root / path)
     if scheme not in MYSQL_SCHEMES:
         raise SourceError(f"{shown}: unknown scheme {scheme!r}; expected duckdb:///path or mysql://user@host:port/db.")
-    if stripped.ambiguous:
-        raise SourceError(
-            f"{shown}: no host follows the last '@'; expected mysql://user:password@host:port/db "
-            "(percent-encode an '@' elsewhere as %40)."
-        )
+    if stripped.problem:
+        raise SourceError(f"{shown}: {stripped.problem}; expected mysql://user:password@host:port/db.")
     # urlsplit rejects `{dbname}` in a port position and would print the URL: split by hand.
     netloc, _, after = rest.partition("/")
     database, _, query = after.partition("?")
@@ -241,11 +245,8 @@ def parse_url(url: str, root: Path) -> SourceURL:
     elif ":" in netloc:
         host, _, port = netloc.rpartition(":")
     if port and not port.isdigit():
-        raise SourceError(  # not the URL: with its '@' forgotten, the "port" may be a password
-            f"{scheme} URL: the port must be a number (it follows the host and ':'); "
-            "credentials go before the host: mysql://user:password@host:port/db."
-        )
-    unknown = set(options) - {"option_file", "option_group", "unix_socket", "charset"}
+        raise SourceError(f"{shown}: the port must be a number; expected mysql://user:password@host:port/db.")
+    unknown = set(options) - set(URL_PARAMETERS)
     if unknown:
         raise SourceError(
             f"{shown}: unknown URL parameter(s) {', '.join(sorted(unknown))}; expected option_file, "

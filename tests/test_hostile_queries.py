@@ -68,6 +68,7 @@ ATTACKS = [
     ("LOAD httpfs", "expected exactly one SELECT"),
     ("PRAGMA database_list", "found PRAGMA"),
     ("SET GLOBAL read_only = 0", "found SET"),
+    ("SET SESSION TRANSACTION READ WRITE", "found SET"),
     ("SELECT 1 AS n;\nDROP TABLE courses", "found SELECT, DROP"),
     ("DELETE FROM courses", "found DELETE"),
     ("UPDATE courses SET private = 0", "found UPDATE"),
