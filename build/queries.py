@@ -116,8 +116,8 @@ HEADER_SCHEMA: tuple[HeaderKey, ...] = (
     ),
     HeaderKey(
         "chunk_size",
-        _whole(100, 10_000_000),
-        "a whole number of rows from 100 to 10000000",
+        _whole(1, 10_000_000),
+        "a whole number of rows from 1 to 10000000",
         50_000,
         "rows per chunk when chunk_key is set",
     ),
