@@ -60,12 +60,12 @@ def main() -> None:
     database = f"almanac_bench_{secrets.token_hex(4)}"
     root = Path(tempfile.mkdtemp(prefix="almanac-bench-"))
     server = SourceSettings("bench", arguments.url.rstrip("/") + "/")
-    with open_source(server, root) as admin:
+    with open_source(server, root, read_only=False) as admin:
         admin.execute(f"CREATE DATABASE `{database}`")
     source = SourceSettings("bench", arguments.url.rstrip("/") + "/" + database)
     try:
         started = time.monotonic()
-        with open_source(source, root) as connection:
+        with open_source(source, root, read_only=False) as connection:
             connection.execute(
                 "CREATE TABLE bench (id INT PRIMARY KEY, name VARBINARY(64) NOT NULL, amount DECIMAL(12,3), "
                 "day DATETIME NOT NULL)"
@@ -97,7 +97,7 @@ def main() -> None:
                 print(f"| {driver} | {name} | {len(frame):,} | {seconds:.2f} | {rows_per_second:,.0f} |", flush=True)
     finally:
         os.environ.pop("ALMANAC_MYSQL_DRIVER", None)
-        with open_source(server, root) as admin:
+        with open_source(server, root, read_only=False) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS `{database}`")
 
 

@@ -82,6 +82,7 @@ def _build_site(settings: config.Settings) -> int:
     all_queries = queries.discover(settings.queries_dir)  # a malformed query stops the build here
     if not all_queries:
         raise NothingPublished(f"no queries: {settings.queries_dir} has no .sql file (see [build] queries).")
+    queries.check_sources(all_queries, settings.sources)  # so does a source name that is not configured
     log.info("Read %d queries from %s; as-of date %s", len(all_queries), settings.queries_dir, settings.as_of)
     staging_dir = staging.prepare(settings.out_dir, settings.state_dir)
     try:

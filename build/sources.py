@@ -18,14 +18,16 @@ MySQL credentials, each field (user, password) taken from the first place that h
    `{dbname}` in its URL).
 
 Host, port and database come from the URL, else from the option file, else 127.0.0.1:3306.
-Passwords never appear in messages: `redact` hides them in URLs, and every message built
-here is scrubbed of the password it was given.
+Passwords never appear in messages: `urls.strip_credentials` takes user and password out of a
+URL before anything parses or prints it (a password may hold any character, '@' and '/' included;
+percent-encoded forms are decoded), `redact` prints a URL with *** for the password, and every
+message built here is scrubbed of every form of the password it was given.
 
 The driver is mysqlclient (`MySQLdb`) when it is installed, else pymysql: both are driven
 through `MySQLConnection`, which hides their differences (argument names, cursor classes).
-Each session is set up with time zone UTC, utf8mb4, a per-statement time limit
-(`max_statement_time` on MariaDB, `max_execution_time` on MySQL) and 1 GB temporary tables
-where the server allows it.
+Each session is read only (`READ_ONLY_SESSION`, before anything else), then set up with time
+zone UTC, utf8mb4, a per-statement time limit (`max_statement_time` on MariaDB,
+`max_execution_time` on MySQL) and 1 GB temporary tables where the server allows it.
 """
 
 from __future__ import annotations
@@ -36,15 +38,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote
 
 from .config import SourceSettings
+from .urls import SourceError, SourceURL, fill_dbname, parse_url, redact, scrub, strip_credentials
+
+__all__ = ["SourceError", "fill_dbname", "open_source", "parse_url", "redact", "scrub", "strip_credentials"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3306
-DBNAME = re.compile(r"[a-z0-9_]+")
-MYSQL_SCHEMES = ("mysql", "mariadb", "mysql+pymysql", "mysql+mysqldb")
 TEMP_TABLE_BYTES = 1 << 30
+# Every MySQL session a source opens starts with this (a fast reader's own connections too):
+# INSERT, UPDATE, DDL, even temporary tables then fail with error 1792.
+READ_ONLY_SESSION = "SET SESSION TRANSACTION READ ONLY"
 
 # Server and client error codes, MariaDB and MySQL (mysqld_error.h, errmsg.h).
 TIMEOUT_ERRORS = {
@@ -64,109 +69,6 @@ TRANSIENT_ERRORS = {
     1040: "too many connections",
     1203: "user has too many connections",
 }
-
-
-class SourceError(Exception):
-    """A source cannot be opened or used; the message names the source and never a password."""
-
-
-# --- URLs --------------------------------------------------------------------------------
-
-
-def redact(url: str) -> str:
-    """A URL safe to print: the password (in the user part or a query parameter) becomes ***.
-
-    >>> redact("mysql://u:s3cr@t@h:3306/db?password=x")
-    'mysql://u:***@h:3306/db?password=***'
-    """
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    netloc, slash, tail = rest.partition("/")
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        if ":" in userinfo:
-            userinfo = userinfo.split(":", 1)[0] + ":***"
-        netloc = f"{userinfo}@{hostport}"
-    tail = re.sub(r"(?i)\b(password|passwd|pwd)=[^&#]*", r"\1=***", tail)
-    return f"{scheme}://{netloc}{slash}{tail}"
-
-
-@dataclass(frozen=True)
-class SourceURL:
-    scheme: str
-    path: Path | None = None
-    host: str | None = None
-    port: int | None = None
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    database: str | None = None
-    options: dict[str, str] = field(default_factory=dict)
-
-
-def parse_url(url: str, root: Path) -> SourceURL:
-    """Split a source URL; relative DuckDB paths are relative to `root` (the site.toml folder).
-
-    Host, port and user stay None when the URL does not give them (an option file may).
-    """
-    scheme, sep, rest = url.partition("://")
-    scheme = scheme.lower()
-    if not sep:
-        raise SourceError(f"{redact(url)}: not a URL; expected duckdb:///path or mysql://user@host:port/db.")
-    if scheme == "duckdb":
-        if not rest.startswith("/") or rest == "/":
-            raise SourceError(f"{redact(url)}: a DuckDB URL is duckdb:///relative/path or duckdb:////absolute/path.")
-        path = Path(rest[1:])
-        return SourceURL("duckdb", path=path if path.is_absolute() else root / path)
-    if scheme in MYSQL_SCHEMES:
-        # urlsplit rejects `{dbname}` in a port position and a password with '@' or '/': split by hand.
-        netloc, _, after = rest.partition("/")
-        database, _, query = after.partition("?")
-        if "?" in netloc:
-            netloc, _, query = netloc.partition("?")
-        options = {key: values[-1] for key, values in parse_qs(query).items()}
-        userinfo, _, hostport = netloc.rpartition("@")
-        user, _, password = userinfo.partition(":")
-        host, port = hostport, ""
-        if hostport.startswith("["):  # [IPv6]:port
-            host, _, port = hostport[1:].partition("]")
-            port = port.lstrip(":")
-        elif ":" in hostport:
-            host, _, port = hostport.rpartition(":")
-        if port and not port.isdigit():
-            raise SourceError(f"{redact(url)}: the port must be a number, got {port!r}.")
-        unknown = set(options) - {"option_file", "option_group", "unix_socket", "charset"}
-        if unknown:
-            raise SourceError(
-                f"{redact(url)}: unknown URL parameter(s) {', '.join(sorted(unknown))}; "
-                "expected option_file, option_group or unix_socket."
-            )
-        return SourceURL(
-            "mysql",
-            host=unquote(host) or None,
-            port=int(port) if port else None,
-            user=unquote(user) or None,
-            password=unquote(password) if sep and password else None,
-            database=unquote(database) or None,
-            options=options,
-        )
-    raise SourceError(
-        f"{redact(url)}: unknown scheme {scheme!r}; expected duckdb:///path or mysql://user@host:port/db."
-    )
-
-
-def fill_dbname(url: str, dbname: str | None, source_name: str) -> str:
-    """Put a wiki's database name into a per-wiki URL: `{dbname}` → 'enwiki'."""
-    if dbname is None:
-        if "{dbname}" in url:
-            raise SourceError(
-                f"source {source_name!r} ({redact(url)}) is per wiki (its URL has {{dbname}}): "
-                "only queries with per_wiki = true can read it."
-            )
-        return url
-    if not DBNAME.fullmatch(dbname):
-        raise SourceError(f"source {source_name!r}: {dbname!r} is not a wiki database name such as enwiki.")
-    return url.replace("{dbname}", dbname)
 
 
 def is_replica(source: SourceSettings) -> bool:
@@ -394,10 +296,12 @@ class MySQLConnection(Connection):
         description: str,
         connect: Callable[[], Any],
         statement_timeout: float,
-        secret=None,
+        secret: str | tuple[str, ...] | None = None,
         driver=None,
+        read_only: bool = True,
     ):
         self.driver = driver or mysql_driver()
+        self.read_only = read_only
         self.connect = connect
         self.statement_timeout = statement_timeout
         self.secret = secret
@@ -430,6 +334,8 @@ class MySQLConnection(Connection):
     def _prepare_session(self) -> None:
         cursor = self.raw.cursor()
         try:
+            if self.read_only:  # first, so nothing after it runs in a session that could write
+                cursor.execute(READ_ONLY_SESSION)
             cursor.execute("SET time_zone = '+00:00'")
             cursor.execute("SET NAMES utf8mb4")
             cursor.execute("SELECT VERSION()")
@@ -478,13 +384,18 @@ def open_source(
 ) -> Connection:
     """Open `source` (for one wiki when `dbname` is given) ready to run queries.
 
+    Read only unless `read_only=False` (only tools that set a database up pass it: tests,
+    benchmarks; the build never does): a MySQL session in `SET SESSION TRANSACTION READ ONLY`,
+    a DuckDB file opened read_only. A DuckDB source never reaches other files (external access
+    off, configuration locked), so even a query that slipped past the allow-list of
+    queries.py could neither read a file nor write one.
     Raises SourceError with one line naming the source, its host and the server's error.
     """
     url_text = fill_dbname(source.url, dbname, source.name)
     url = parse_url(url_text, root)
     if url.scheme == "duckdb":
         return _open_duckdb(source.name, url, dbname, read_only)
-    return _open_mysql(source, url, statement_timeout)
+    return _open_mysql(source, url, statement_timeout, read_only)
 
 
 def _open_duckdb(name: str, url: SourceURL, dbname: str | None, read_only: bool) -> Connection:
@@ -496,7 +407,7 @@ def _open_duckdb(name: str, url: SourceURL, dbname: str | None, read_only: bool)
             "the demo databases, or point the source at a real database."
         )
     try:
-        raw = duckdb.connect(str(url.path), read_only=read_only)
+        raw = duckdb.connect(str(url.path), read_only=read_only, config={"enable_external_access": False})
     except duckdb.Error as error:
         raise SourceError(f"source {name!r} (duckdb:///{url.path}): cannot open: {error}") from None
     raw.execute("SET TimeZone = 'UTC'")
@@ -508,6 +419,7 @@ def _open_duckdb(name: str, url: SourceURL, dbname: str | None, read_only: bool)
             raise SourceError(
                 f"source {name!r} (duckdb:///{url.path}): no schema {dbname}_p for wiki {dbname}."
             ) from None
+    raw.execute("SET lock_configuration = true")  # no statement can turn external access back on
     return DuckDBConnection(name, raw, f"duckdb:///{url.path}")
 
 
@@ -555,26 +467,29 @@ def driver_arguments(driver, credentials: Credentials, statement_timeout: float)
     return arguments
 
 
-def _open_mysql(source: SourceSettings, url: SourceURL, statement_timeout: float) -> Connection:
+def _open_mysql(source: SourceSettings, url: SourceURL, statement_timeout: float, read_only: bool) -> Connection:
     credentials = resolve_credentials(source, url)
+    secrets = tuple(sorted({*url.secrets, credentials.password or ""} - {""}, key=len, reverse=True))
     driver = mysql_driver()
     arguments = driver_arguments(driver, credentials, statement_timeout)
-    described = f"mysql://{credentials.user or ''}@{credentials.host}:{credentials.port}/{credentials.database or ''}"
+    user = credentials.user or ""
+    described = scrub(f"mysql://{user}@{credentials.host}:{credentials.port}/{credentials.database or ''}", secrets)
     try:
         return MySQLConnection(
             source.name,
             described,
             lambda: driver.connect(**arguments),
             statement_timeout,
-            secret=credentials.password,
+            secret=secrets,
             driver=driver,
+            read_only=read_only,
         )
     except driver.Error as error:  # both drivers' errors carry (code, message)
         message = f"source {source.name!r} ({described}): cannot connect: {server_message(error)}"
         given_by = [where for where in credentials.where if where != "URL"]
         if given_by:
             message += f" [credentials from {', '.join(given_by)}]"
-        raise SourceError(scrub(message, credentials.password)) from None
+        raise SourceError(scrub(message, secrets)) from None
 
 
 def server_message(error: BaseException) -> str:
@@ -603,10 +518,3 @@ def classify_error(error: BaseException) -> str:
     if isinstance(error, ConnectionError | TimeoutError):
         return "transient"
     return "permanent"
-
-
-def scrub(message: str, secret: str | None) -> str:
-    """`message` with `secret` replaced by ***, in case a driver ever echoes it."""
-    if secret and len(secret) >= 3:
-        return message.replace(secret, "***")
-    return message

@@ -39,7 +39,7 @@ def test_every_shipped_query_parses_and_declares_its_columns():
     [
         ("SELECT 1 AS n", "t.sql:1: no metadata header"),
         (GOOD_HEADER.replace('sort = ["n"]', 'sort = ["m"]'), "t.sql:4: sort names m"),
-        (GOOD_HEADER.replace('"integer"', '"int"'), "t.sql:6: column 'n': type must be one of"),
+        (GOOD_HEADER.replace('"integer"', '"int"'), "t.sql:6: column 'n': type = \"int\" is not allowed"),
         (GOOD_HEADER.replace('title = "T"', "title = T"), "t.sql:2: header is not valid TOML"),
         (GOOD_HEADER.replace('title = "T"', 'colour = "red"'), "t.sql:2: unknown header key 'colour'"),
         (GOOD_HEADER + "SELECT 1 AS n\nFROM t\nWHERE (", "t.sql:10: SQL does not parse"),
