@@ -32,7 +32,7 @@ benchmark: $(VENV)/.dev
 	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
 
 # The demo databases are regenerated when the generator changes.
-demo/dashboard.duckdb: $(wildcard build/demo/*.py) $(wildcard schema/*.sql) build/wikis.py | $(VENV)/.runtime
+demo/dashboard.duckdb: $(wildcard build/demo/*.py) $(wildcard build/demo/ddl/*.sql) build/wikis.py | $(VENV)/.runtime
 	$(BIN)/python build.py demo
 
 $(VENV)/.runtime: requirements.txt

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .datasets import Dataset, write_if_changed
+from .exit_codes import EXIT_FRESH, EXIT_LOCKED, EXIT_NOTHING_PUBLISHED, EXIT_STALE  # noqa: F401 (re-exported)
 from .failures import Failure
 
 FRESH, STALE, MISSING = "fresh", "stale", "missing"
-EXIT_FRESH, EXIT_STALE, EXIT_NOTHING_PUBLISHED, EXIT_LOCKED = 0, 1, 2, 3
 
 
 @dataclass

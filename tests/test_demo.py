@@ -23,9 +23,10 @@ DATA_END = pd.Timestamp("2026-11-01")
 
 
 def ddl_tables(name: str) -> dict[str, list[str]]:
-    """Table → column names, read from schema/<name>.sql independently of build.demo."""
+    """Table → column names, read from build/demo/ddl/<name>.sql independently of build.demo."""
     tables = {}
-    for statement in sqlglot.parse((ROOT / "schema" / f"{name}.sql").read_text(encoding="utf-8"), read="mysql"):
+    ddl = (ROOT / "build" / "demo" / "ddl" / f"{name}.sql").read_text(encoding="utf-8")
+    for statement in sqlglot.parse(ddl, read="mysql"):
         if isinstance(statement, exp.Create) and statement.kind == "TABLE":
             tables[statement.this.this.name] = [
                 c.name for c in statement.this.expressions if isinstance(c, exp.ColumnDef)

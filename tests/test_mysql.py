@@ -443,7 +443,7 @@ def wikis(mariadb):
         database = f"{prefix}{dbname}_p"
         execute(None, f"CREATE DATABASE `{database}`")
         made.append(database)
-        load_ddl(database, ROOT / "schema" / "replica.sql")
+        load_ddl(database, ROOT / "build" / "demo" / "ddl" / "replica.sql")
         connection = admin(database)
         try:
             with connection.cursor() as cursor:
@@ -531,12 +531,12 @@ def test_every_query_runs_on_the_empty_real_schema(driver, make_database, mariad
     if not queries:
         pytest.skip("queries/ holds no query yet")
     dashboard = make_database()
-    load_ddl(dashboard, ROOT / "schema" / "dashboard.sql")
+    load_ddl(dashboard, ROOT / "build" / "demo" / "ddl" / "dashboard.sql")
     prefix = f"almanac_t_{secrets.token_hex(3)}_"
     replica = f"{prefix}enwiki_p"
     execute(None, f"CREATE DATABASE `{replica}`")
     try:
-        load_ddl(replica, ROOT / "schema" / "replica.sql")
+        load_ddl(replica, ROOT / "build" / "demo" / "ddl" / "replica.sql")
         settings = settings_for(
             tmp_path,
             {"dashboard": url(dashboard), "replica": f"mysql://root@127.0.0.1:3306/{prefix}{{dbname}}_p"},

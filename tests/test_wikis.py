@@ -361,7 +361,7 @@ def mariadb_replica(mariadb_server):
 
 
 def replica_ddl() -> list[str]:
-    text = (ROOT / "schema" / "replica.sql").read_text(encoding="utf-8")
+    text = (ROOT / "build" / "demo" / "ddl" / "replica.sql").read_text(encoding="utf-8")
     text = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
     return [statement.strip() for statement in text.split(";") if statement.strip()]
 

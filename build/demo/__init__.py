@@ -1,5 +1,5 @@
 """The embedded demo database: a deterministic, Dashboard-shaped dataset and small wiki replica (vectorised numpy),
-with the real DDL of schema/*.sql, written to DuckDB or MySQL/MariaDB (`python build.py demo`).
+with the real DDL of build/demo/ddl/*.sql, written to DuckDB or MySQL/MariaDB (`python build.py demo`).
 
 Modules, by what they make: constants (the fixed world), schema (the DDL), frames (Demo, the shared State,
 helpers), programs (campaigns, courses, their links), people (enrolments, users), activity (timeslices),

@@ -9,7 +9,7 @@ import numpy as np
 
 DEFAULT_SCALE = 0.02  # ~400 courses, ~8,000 participants, ~100,000 activity rows: a few seconds
 DEFAULT_SEED = 7
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
+SCHEMA_DIR = Path(__file__).resolve().parent / "ddl"  # package data: the installed demo needs it too
 
 DATA_START = np.datetime64("2015-01-01", "D")
 LAST_START = np.datetime64("2026-10-20", "D")  # the last start of an ordinary (non-future) course

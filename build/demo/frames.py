@@ -75,7 +75,7 @@ def ddl_frame(schema: str, table: str, data: dict[str, Any], n: int | None = Non
     spec = ddl_defaults(schema)[table]
     unknown = set(data) - set(spec)
     if unknown:
-        raise KeyError(f"{table}: no columns {sorted(unknown)} in schema/{schema}.sql")
+        raise KeyError(f"{table}: no columns {sorted(unknown)} in build/demo/ddl/{schema}.sql")
     if n is None:
         n = len(next(iter(data.values())))
     columns = {}

@@ -1,4 +1,4 @@
-"""The demo's DDL: schema/dashboard.sql and schema/replica.sql parsed with sqlglot, as column lists, DDL
+"""The demo's DDL: ddl/dashboard.sql and ddl/replica.sql parsed with sqlglot, as column lists, DDL
 defaults, DuckDB statements (transpiled) or MySQL statements (as written), and `create_schema` to run them."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def _ddl_statements(schema: str) -> tuple[exp.Expression, ...]:
 
 @functools.cache
 def ddl_columns(schema: str) -> dict[str, list[str]]:
-    """Tables of schema/<schema>.sql → their column names in DDL order (views excluded)."""
+    """Tables of ddl/<schema>.sql → their column names in DDL order (views excluded)."""
     tables: dict[str, list[str]] = {}
     for statement in _ddl_statements(schema):
         if isinstance(statement, exp.Create) and statement.kind == "TABLE":
