@@ -303,6 +303,7 @@ def backfill(obj, first, last, every, branch):
 
     def build_as_of(as_of: dt.date) -> tuple[int, Path]:
         dated = load(obj["config_path"], writes=True, as_of=as_of, out=str(work), sources=obj["sources"])
+        dated = dataclasses.replace(dated, history=False)  # a reconstruction, not a build readers saw
         try:
             return pipeline.build_site(dated), dated.out_dir
         except pipeline.NothingPublished as error:

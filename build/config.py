@@ -230,6 +230,7 @@ class Settings:
     sources: dict[str, SourceSettings]
     as_of: dt.date
     strict: bool = False
+    history: bool = True  # record the build in the status history and feed (backfill's builds do not)
 
     def get(self, section: str, key: str) -> Any:
         return self.values[(section, key)]

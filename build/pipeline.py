@@ -12,7 +12,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from build import cohorts, config, extract, failures, metrics, queries, render, report, staging, suppression
+from build import alerts, cohorts, config, extract, failures, metrics, queries, render, report, staging, suppression
 from build.datasets import (
     DataProblem,
     Dataset,
@@ -32,13 +32,23 @@ def build_site(settings: config.Settings) -> int:
     A folder that cannot be written (a read-only or full disk) stops the build with one line
     naming the folder (NothingPublished, exit 2); the published site is left as it was.
     """
+    started, built_at = time.monotonic(), config.utc_now()
     try:
         return _build_site(settings)
-    except OSError as error:
-        problem = disk_problem(error, settings)
+    except Exception as error:
+        if settings.history:
+            _record_failed_build(settings, built_at, time.monotonic() - started)
+        problem = disk_problem(error, settings) if isinstance(error, OSError) else None
         if problem is None:
             raise
         raise NothingPublished(problem) from None
+
+
+def _record_failed_build(settings: config.Settings, built_at, seconds: float) -> None:
+    try:
+        report.record_failed_build(settings.state_dir, settings.as_of, built_at, seconds)
+    except OSError as error:  # the build's own failure matters more than its history
+        log.warning("Could not record the failed build in the status history: %s", error.strerror)
 
 
 FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
@@ -122,6 +132,11 @@ def _build_site(settings: config.Settings) -> int:
         log.info("Rendering pages")
         render.render_site(datasets, published, document, settings, staging_dir)
         report.write_status(document, staging_dir)
+        if settings.history:
+            entry = alerts.history_entry(document, time.monotonic() - started)
+            history = alerts.append(report.read_history(settings.state_dir), entry)
+            site = settings.get("site", "title"), settings.get("site", "base_url")
+            report.write_history(history, settings.state_dir, staging_dir, title=site[0], base_url=site[1])
         staging.swap(staging_dir, settings.out_dir, keep=settings.keep_builds)
     except BaseException:
         staging.discard(staging_dir)

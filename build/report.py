@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import alerts
 from .datasets import Dataset, write_if_changed
 from .exit_codes import EXIT_FRESH, EXIT_LOCKED, EXIT_NOTHING_PUBLISHED, EXIT_STALE  # noqa: F401 (re-exported)
 from .failures import Failure
@@ -115,8 +116,46 @@ def public_source(name: str, state: dict) -> dict:
 
 
 def write_status(document: dict, out_dir: Path) -> None:
+    """status.json, and beside it the JSON Schema it follows (status.schema.json)."""
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     write_if_changed(out_dir / "status.json", text.encode("utf-8"))
+    write_if_changed(out_dir / STATUS_SCHEMA.name, STATUS_SCHEMA.read_bytes())
+
+
+STATUS_SCHEMA = Path(__file__).with_name("status.schema.json")
+HISTORY_FILE = "status-history.json"
+FEED_FILE = "status.atom"
+
+
+def read_history(state_dir: Path) -> list[dict]:
+    """The recent builds kept in the state folder (restored from the deployed site on a fresh runner)."""
+    path = Path(state_dir) / HISTORY_FILE
+    try:
+        history = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return []
+    return [entry for entry in history if isinstance(entry, dict) and {"built_at", "outcome"} <= entry.keys()]
+
+
+def write_history(history: list[dict], state_dir: Path, out_dir: Path, *, title: str, base_url: str) -> None:
+    """The history in the state folder, and its public copy and Atom feed of status changes in the site.
+
+    The entries hold only times, outcomes and dataset names (no error text), so publishing them is safe;
+    the scheduled workflow fetches the public copy back into a fresh runner's state folder.
+    """
+    text = (json.dumps(history, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    Path(state_dir).mkdir(parents=True, exist_ok=True)
+    write_if_changed(Path(state_dir) / HISTORY_FILE, text)
+    write_if_changed(out_dir / HISTORY_FILE, text)
+    write_if_changed(out_dir / FEED_FILE, alerts.atom(history, title=title, site_url=base_url).encode("utf-8"))
+
+
+def record_failed_build(state_dir: Path, as_of: dt.date, built_at: dt.datetime, seconds: float) -> None:
+    """A build that published nothing joins the history in the state folder (the site shows it next time)."""
+    stamp = built_at.isoformat(timespec="seconds").replace("+00:00", "Z")
+    history = alerts.append(read_history(state_dir), alerts.failed_entry(stamp, as_of.isoformat(), round(seconds, 1)))
+    text = json.dumps(history, indent=1, ensure_ascii=False) + "\n"
+    write_if_changed(Path(state_dir) / HISTORY_FILE, text.encode("utf-8"))
 
 
 def summary(document: dict, *, published: bool = True) -> str:

@@ -100,6 +100,7 @@ def test_backfill_command_builds_the_demo_in_its_own_folder_and_history_reads_it
     assert result.returncode in (0, 1), result.stderr
     assert "dates committed" in result.stdout
     assert not (repo / "site").exists(), "the published site is never touched"
+    assert not (repo / ".almanac" / "status-history.json").exists(), "reconstructions are not builds readers saw"
     assert not list(Path(tempfile.gettempdir()).glob("almanac-backfill-*")), "the work folder is removed"
     dated = [when[:10] for when, _ in commits(repo, "past")]
     assert dated and set(dated) <= {"2025-07-15", "2025-08-15", "2025-09-15"}
