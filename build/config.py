@@ -120,6 +120,15 @@ SCHEMA: tuple[Setting, ...] = (
     ),
     Setting(
         "build",
+        "schedule",
+        ranges.cron_schedule,
+        "a five-field cron expression in UTC such as '17 5 * * *'",
+        "17 5 * * *",
+        "When the scheduled build runs (the GitHub workflow's cron and the Toolforge job's schedule must "
+        "match it); the status page tells readers when the next update is due.",
+    ),
+    Setting(
+        "build",
         "lock_max_age",
         ranges.whole(60, 7 * 24 * 3600),
         "a whole number of seconds from 60 to 604800 (a week)",
@@ -420,6 +429,17 @@ def load_settings(
         as_of=chosen_as_of,
         strict=strict,
     )
+
+
+def next_update(schedule: str, after: dt.datetime) -> dt.datetime:
+    """The next time the scheduled build runs after `after` (UTC).
+
+    >>> next_update("17 5 * * *", dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)).isoformat()
+    '2026-12-03T05:17:00+00:00'
+    """
+    from cronsim import CronSim
+
+    return next(CronSim(schedule, after.astimezone(dt.UTC)))
 
 
 def utc_now() -> dt.datetime:

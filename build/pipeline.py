@@ -355,7 +355,9 @@ def publish(datasets: dict[str, Dataset], settings: config.Settings, out_dir: Pa
 
 def make_report(settings, all_queries, datasets: dict[str, Dataset], extraction) -> report.BuildReport:
     source_states = [report.public_source(name, state) for name, state in sorted(extraction.sources.items())]
-    result = report.BuildReport(as_of=settings.as_of, built_at=config.utc_now(), sources=source_states)
+    built_at = config.utc_now()
+    next_update = config.next_update(settings.get("build", "schedule"), built_at)
+    result = report.BuildReport(as_of=settings.as_of, built_at=built_at, sources=source_states, next_update=next_update)
     sources = {q.name: q.source for q in all_queries}
     titles = {q.name: q.title for q in all_queries}
     titles.update({d.name: d.title for d in DERIVED})

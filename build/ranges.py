@@ -42,6 +42,20 @@ def text(max_length: int, *, required: bool = False) -> Callable[[Any], str]:
     return check
 
 
+def cron_schedule(value: Any) -> str:
+    """A five-field cron expression (minute hour day month weekday, UTC), as the scheduled jobs use."""
+    from cronsim import CronSim, CronSimError
+
+    value = string(value).strip()
+    if len(value.split()) != 5:
+        raise ValueError("it does not have five fields")
+    try:
+        CronSim(value, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    except CronSimError as error:
+        raise ValueError(str(error).lower()) from None
+    return value
+
+
 def whole(minimum: int, maximum: int) -> Callable[[Any], int]:
     """A whole number from `minimum` to `maximum` (booleans are not numbers here)."""
 

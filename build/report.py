@@ -43,6 +43,7 @@ class BuildReport:
     built_at: dt.datetime
     outcomes: list[Outcome] = field(default_factory=list)
     sources: list[dict] = field(default_factory=list)
+    next_update: dt.datetime | None = None  # when the scheduled build runs next ([build] schedule)
 
     @property
     def stale(self) -> list[Outcome]:
@@ -77,7 +78,7 @@ def previous_successes(out_dir: Path) -> dict[str, str]:
 
 def status(report: BuildReport, last_successes: dict[str, str]) -> dict:
     """The status.json document (also what the status page and home page show)."""
-    built_at = report.built_at.isoformat(timespec="seconds").replace("+00:00", "Z")
+    built_at = _stamp(report.built_at)
     datasets = []
     for outcome in sorted(report.outcomes, key=lambda o: o.name):
         datasets.append(
@@ -95,11 +96,16 @@ def status(report: BuildReport, last_successes: dict[str, str]) -> dict:
     return {
         "as_of": report.as_of.isoformat(),
         "built_at": built_at,
+        "next_update": None if report.next_update is None else _stamp(report.next_update),
         "state": STALE if report.stale else FRESH,
         "exit_code": report.exit_code,
         "datasets": datasets,
         "sources": report.sources,
     }
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def public_source(name: str, state: dict) -> dict:

@@ -14,6 +14,8 @@ import click
 import pytest
 import yaml
 
+from build.config import load_settings
+
 ROOT = Path(__file__).resolve().parents[1]
 JOBS = ROOT / "toolforge" / "jobs.yaml"
 RUN = ROOT / "toolforge" / "run.sh"
@@ -54,10 +56,12 @@ def test_jobs_yaml_is_what_toolforge_jobs_load_expects():
         assert script.name == RUN.name and RUN.exists() and os.access(RUN, os.X_OK)
 
 
-def test_the_job_runs_when_the_github_workflow_does():
+def test_the_job_runs_when_the_github_workflow_does_and_site_toml_says():
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "build.yml").read_text(encoding="utf-8"))
     crons = [entry["cron"] for entry in workflow[True]["schedule"]]  # YAML 1.1 reads `on` as True
-    assert [job["schedule"] for job in jobs() if "schedule" in job] == crons
+    schedule = load_settings(ROOT / "site.toml").get("build", "schedule")
+    assert crons == [schedule], "the workflow's cron is [build] schedule (the status page announces it)"
+    assert [job["schedule"] for job in jobs() if "schedule" in job] == [schedule]
 
 
 def build_py_calls(script: Path) -> list[list[str]]:
