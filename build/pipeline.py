@@ -9,7 +9,7 @@ import logging
 import time
 from pathlib import Path
 
-from build import cohorts, config, extract, metrics, queries, render, report, staging
+from build import cohorts, config, entities, extract, metrics, queries, render, report, staging
 from build.datasets import Dataset, PublishedDataset, datapackage, publish_dataset, read_published, write_datapackage
 
 log = logging.getLogger("almanac")
@@ -22,6 +22,7 @@ def build_site(settings: config.Settings) -> int:
     if not all_queries:
         raise NothingPublished(f"no queries: {settings.queries_dir} has no .sql file (see [build] queries).")
     log.info("Read %d queries from %s; as-of date %s", len(all_queries), settings.queries_dir, settings.as_of)
+    content = check_content(all_queries, settings)  # pages, charts and templates, before any query runs
     staging_dir = staging.prepare(settings.out_dir)
     try:
         log.info("Extracting")
@@ -44,14 +45,14 @@ def build_site(settings: config.Settings) -> int:
         extraction.failures.update(derive_failures)
 
         log.info("Publishing data files")
-        published = publish(datasets, settings, staging_dir)
+        published = publish(datasets, settings, staging_dir, content.entity_kinds)
         build_report = make_report(settings, all_queries, datasets, extraction)
         document = report.status(build_report, report.previous_successes(staging_dir))
         if settings.strict and build_report.stale:
             raise NothingPublished("--strict: " + report.summary(document))
 
         log.info("Rendering pages")
-        render.render_site(datasets, published, document, settings, staging_dir)
+        render.render_site(datasets, published, document, settings, staging_dir, content)
         report.write_status(document, staging_dir)
         staging.swap(staging_dir, settings.out_dir)
     except BaseException:
@@ -67,6 +68,15 @@ DERIVED = (metrics.MONTHLY_ACTIVITY, cohorts.PROGRAM_RETENTION, cohorts.CAMPAIGN
 
 class NothingPublished(Exception):
     """The build stopped before publishing anything (exit code 2)."""
+
+
+def check_content(all_queries: list[queries.Query], settings: config.Settings) -> render.Content:
+    """The site's content (templates/), checked against every declared dataset; RenderError lists all problems."""
+    schemas = {q.name: q.empty_dataset() for q in all_queries if q.publish and not q.per_wiki}
+    schemas.update({schema.name: schema for schema in DERIVED})
+    content = render.load_content()
+    render.check_content(content, schemas, settings)
+    return content
 
 
 def keep_last_published(
@@ -155,11 +165,14 @@ def derive(datasets: dict[str, Dataset], failures: dict[str, str], settings: con
     return derived, derive_failures
 
 
-def publish(datasets: dict[str, Dataset], settings: config.Settings, out_dir: Path) -> dict[str, PublishedDataset]:
-    """Write each published dataset's CSV and JSON, then datapackage.json, per version folder."""
+def publish(
+    datasets: dict[str, Dataset], settings: config.Settings, out_dir: Path, entity_kinds=()
+) -> dict[str, PublishedDataset]:
+    """Write each published dataset's CSV and JSON, each entity's own files, then datapackage.json."""
     published = {
         name: publish_dataset(dataset, out_dir) for name, dataset in sorted(datasets.items()) if dataset.publish
     }
+    entity_files = entities.publish_entity_data(datasets, list(entity_kinds), out_dir)
     for version in sorted({p.dataset.version for p in published.values()}):
         items = [p for p in published.values() if p.dataset.version == version]
         package = datapackage(
@@ -168,6 +181,7 @@ def publish(datasets: dict[str, Dataset], settings: config.Settings, out_dir: Pa
             license_id=settings.get("site", "license"),
             base_url=settings.get("site", "base_url"),
         )
+        package["resources"] += entities.resources([f for f in entity_files if f.dataset.version == version])
         write_datapackage(package, out_dir / "data" / f"v{version}")
     changed = [p.dataset.name for p in published.values() if p.csv.changed or p.json.changed]
     log.info("  %d datasets published, %d changed: %s", len(published), len(changed), ", ".join(changed) or "none")
