@@ -71,10 +71,13 @@ class NothingPublished(Exception):
 
 
 def check_content(all_queries: list[queries.Query], settings: config.Settings) -> render.Content:
-    """The site's content (templates/), checked against every declared dataset; RenderError lists all problems."""
+    """The site's content, checked against every declared dataset; RenderError lists all problems.
+
+    The content is templates/ beside site.toml when it has a pages/ folder, else the package's."""
     schemas = {q.name: q.empty_dataset() for q in all_queries if q.publish and not q.per_wiki}
     schemas.update({schema.name: schema for schema in DERIVED})
-    content = render.load_content()
+    own = settings.root / "templates"
+    content = render.load_content(own if (own / "pages").is_dir() else render.TEMPLATES)
     render.check_content(content, schemas, settings)
     return content
 

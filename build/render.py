@@ -20,7 +20,7 @@ Rules it keeps:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
@@ -58,6 +58,7 @@ class Content:
     pages: list[pages.Page]
     chart_defs: dict[str, ChartDef]
     words: Words
+    schemas: dict[str, Dataset] = field(default_factory=dict)  # the declared datasets, once checked
 
     @property
     def entity_kinds(self) -> list[entities.EntityKind]:
@@ -65,7 +66,10 @@ class Content:
 
 
 def load_content(templates: Path = TEMPLATES) -> Content:
-    """Read every page and chart declaration; raise RenderError listing every problem found."""
+    """Read every page and chart declaration; raise RenderError listing every problem found.
+
+    A site's templates folder needs only what it changes: layouts, partials and assets it does not
+    have are this package's (templates/ beside build/)."""
     found, problems = pages.discover(templates / "pages")
     chart_defs, chart_problems = load_charts(templates / "charts")
     problems += chart_problems
@@ -79,6 +83,7 @@ def check_content(content: Content, schemas: dict[str, Dataset], settings: Setti
 
     Run before the first query: a wrong chart id, dataset or column in any page, or a chart naming
     a column its dataset does not declare, costs seconds, not a build."""
+    content.schemas = dict(schemas)
     site = Site(content, dict(schemas), {}, settings, None)
     problems = check_charts(content.chart_defs, schemas, {"settings": site.page_settings()})
     for page in content.pages:
@@ -109,7 +114,9 @@ def render_site(
 ) -> list[Path]:
     """Write every page, the assets and the Vega bundle into `out_dir`; return the paths written."""
     content = content or load_content()
-    return Site(content, datasets or {}, status or {}, settings, Path(out_dir)).render()
+    # Datasets declared but absent from this build (a query that never succeeded) read "not available".
+    declared = {**content.schemas, **(datasets or {})}
+    return Site(content, declared, status or {}, settings, Path(out_dir)).render()
 
 
 class Site:
@@ -147,7 +154,7 @@ class Site:
         comments = {"comment_start_string": "{##", "comment_end_string": "##}"} if markdown_page else {}
         env = jinja2.Environment(
             **comments,
-            loader=jinja2.FileSystemLoader(str(self.content.templates)),
+            loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(t)) for t in self.template_dirs()]),
             autoescape=jinja2.select_autoescape(["html", "xml", "md"], default_for_string=True),
             undefined=undefined,
             trim_blocks=True,
@@ -155,6 +162,9 @@ class Site:
         )
         env.filters.update(FILTERS)
         return env
+
+    def template_dirs(self) -> list[Path]:
+        return list(dict.fromkeys([self.content.templates, TEMPLATES]))
 
     def macro(self, name: str):
         return getattr(self._macros, name)
@@ -323,8 +333,8 @@ class Site:
         return self.written
 
     def write_assets(self) -> None:
-        assets = self.content.templates / "assets"
-        for source in sorted(assets.iterdir()) if assets.is_dir() else []:
+        assets = next(t / "assets" for t in [*self.template_dirs(), TEMPLATES] if (t / "assets").is_dir())
+        for source in sorted(assets.iterdir()):
             if source.is_file():
                 self.write(f"assets/{source.name}", source.read_bytes())
         self.write("assets/vega.js", vega_bundle())
