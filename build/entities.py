@@ -6,11 +6,12 @@ names the dataset and its columns:
     entity:
       dataset: campaigns      # one page per row of this dataset
       key: campaign           # the column that names a row; other datasets with this column are split by it
-      id: campaign_id         # a stable number, used only to make an unsafe or clashing slug unique
+      id: campaign_id         # optional: a stable id, used only to make an unsafe or clashing slug unique
+                              # (without one, the suffix is a short hash of the key's value)
       title: title            # the column shown as the page's title (default: key)
 
 Folders: the key's value, NFC-normalised UTF-8, kept as it is when it is safe (letters of any
-script, digits, "_" and "-"; at most 80 characters; not reserved; unique ignoring case), so a
+script, digits, "_", "-" and "." inside; at most 80 characters; not reserved; unique ignoring case), so a
 non-Latin name keeps its own URL (links percent-encode it). Otherwise runs of other characters
 become "-" and "-<id>" is appended; the id, never the order of processing, makes it unique, so a
 page keeps its URL from one run to the next.
@@ -23,6 +24,7 @@ are gone are removed, pages and data alike.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -42,8 +44,8 @@ _EDGE = "-_"
 
 
 def _allowed(ch: str) -> bool:
-    """Letters and digits of any script, their combining marks (Devanagari vowel signs…), '_' and '-'."""
-    return ch.isalnum() or ch in _EDGE or unicodedata.category(ch).startswith("M")
+    """Letters and digits of any script, their combining marks (Devanagari vowel signs…), '_', '-', '.'."""
+    return ch.isalnum() or ch in "-_." or unicodedata.category(ch).startswith("M")
 
 
 class EntityError(Exception):
@@ -67,8 +69,9 @@ def is_safe(text: str) -> bool:
     return (
         0 < len(text) <= SLUG_MAX
         and all(_allowed(ch) for ch in text)
-        and text[0] not in _EDGE
-        and text[-1] not in _EDGE
+        and text[0] not in _EDGE + "."
+        and text[-1] not in _EDGE + "."
+        and ".." not in text
         and text.casefold() not in RESERVED
         and unicodedata.is_normalized("NFC", text)
     )
@@ -88,7 +91,7 @@ def entity_slug(value, id, taken: set[str]) -> str:
     if is_safe(text) and text.casefold() not in taken:
         return text
     cleaned = re.sub("-+", "-", "".join(ch if _allowed(ch) else "-" for ch in text))
-    cleaned = cleaned.strip(_EDGE)[:SLUG_MAX].rstrip(_EDGE)
+    cleaned = re.sub(r"\.{2,}", "-", cleaned).strip(_EDGE + ".")[:SLUG_MAX].rstrip(_EDGE + ".")
     base = f"{cleaned}-{id}" if cleaned else str(id)
     candidate, suffix = base, 2
     while candidate.casefold() in taken or candidate.casefold() in RESERVED:
@@ -103,13 +106,20 @@ def entity_slugs(rows: list[dict], kind: EntityKind) -> dict:
 
     def order(row):
         value = unicodedata.normalize("NFC", str(row.get(kind.key) or ""))
-        return (not is_safe(value), row.get(kind.id) or 0, value)
+        return (not is_safe(value), str(stable_id(row, kind)).zfill(20), value)
 
     for row in sorted(rows, key=order):
-        name = entity_slug(row.get(kind.key), row.get(kind.id) or 0, taken)
+        name = entity_slug(row.get(kind.key), stable_id(row, kind), taken)
         taken.add(name.casefold())
         result[row.get(kind.key)] = name
     return result
+
+
+def stable_id(row: dict, kind: EntityKind):
+    """The row's id column, or (without one) 6 hex digits of a hash of its key: stable across runs."""
+    if kind.id and row.get(kind.id) is not None:
+        return row[kind.id]
+    return hashlib.sha256(str(row.get(kind.key)).encode("utf-8")).hexdigest()[:6]
 
 
 def href(folder: str, slug: str) -> str:
@@ -142,7 +152,7 @@ class EntityFile:
     """One written per-entity file, for datapackage.json."""
 
     kind: EntityKind
-    entity_id: int
+    entity_id: int | str
     dataset: Dataset
     path: str  # below data/v<version>/
     extension: str
@@ -158,7 +168,7 @@ def publish_entity_data(datasets: dict[str, Dataset], kinds: list[EntityKind], o
         source = datasets.get(kind.dataset)
         rows = source.records() if source is not None else []
         slugs = entity_slugs(rows, kind)
-        ids = {row.get(kind.key): row.get(kind.id) or 0 for row in rows}
+        ids = {row.get(kind.key): stable_id(row, kind) for row in rows}
         split_datasets = [d for d in datasets.values() if d.publish and kind.key in d.column_names]
         for dataset in sorted(split_datasets, key=lambda d: d.name):
             for value, part in split(dataset, kind.key).items():
@@ -197,7 +207,7 @@ def remove_vanished(folder: Path, keep: set[str], suffixes: set[str]) -> None:
 def resources(files: list[EntityFile]) -> list[dict]:
     """datapackage.json resources of the per-entity files (names from the id: slugs may be any script)."""
     result = []
-    for item in sorted(files, key=lambda f: (f.kind.folder, f.entity_id, f.dataset.name, f.extension)):
+    for item in sorted(files, key=lambda f: (f.kind.folder, str(f.entity_id).zfill(20), f.dataset.name, f.extension)):
         dataset = item.dataset
         entry = {
             "name": f"{item.kind.folder}-{item.entity_id}-{dataset.name}-{item.extension}".lower(),

@@ -134,7 +134,7 @@ def _entity_kind(meta, folder: str, key: str, where: str) -> EntityKind:
         raise EntityError(f"{where}:1: the file is named [{key}] but entity.key is {meta['key']!r}")
     if not folder:
         raise EntityError(f"{where}: an entity template must be in a folder (e.g. templates/pages/items/[{key}].md)")
-    return EntityKind(folder, meta["dataset"], key, str(meta.get("id") or key), str(meta.get("title") or key), where)
+    return EntityKind(folder, meta["dataset"], key, str(meta.get("id") or ""), str(meta.get("title") or key), where)
 
 
 def nav(pages: list[Page]) -> list[dict]:

@@ -150,6 +150,8 @@ def derive(datasets: dict[str, Dataset], failures: dict[str, str], settings: con
     for schema in DERIVED:
         inputs, make = recipes[schema.name]
         unusable = [name for name in inputs if name not in datasets or datasets[name].stale]
+        if unusable and not any(name in datasets or name in failures for name in inputs):
+            continue  # no query of this site declares its inputs: not part of this site
         if unusable:
             reasons = "; ".join(failures.get(name, f"{name} is missing") for name in unusable)
             derive_failures[schema.name] = f"not derived, because {', '.join(unusable)} failed: {reasons}"
@@ -197,7 +199,8 @@ def make_report(settings, all_queries, datasets: dict[str, Dataset], extraction)
     sources = {q.name: q.source for q in all_queries}
     titles = {q.name: q.title for q in all_queries}
     titles.update({d.name: d.title for d in DERIVED})
-    names = [q.name for q in all_queries if q.publish] + [d.name for d in DERIVED]
+    derived = [d.name for d in DERIVED if d.name in datasets or d.name in extraction.failures]
+    names = [q.name for q in all_queries if q.publish] + derived
     for name in sorted(names):
         result.add(
             datasets.get(name),
