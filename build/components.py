@@ -118,7 +118,11 @@ class Components:
             csv, json = (entities.data_href(self.entity.kind, self.entity.slug, dataset, e) for e in ("csv", "json"))
         else:
             csv, json = (data_url(dataset.name, dataset.version, e) for e in ("csv", "json"))
-        return {"csv": self.root + csv, "json": self.root + json, "about": f"{self.root}downloads/#{name}"}
+        return {
+            "csv": self.root + csv,
+            "json": self.root + json,
+            "about": self.root + self.site.words.about.format(dataset=name),
+        }
 
     def dataset_info(self, name: str) -> Dataset:
         return self.schema(name)
@@ -197,6 +201,8 @@ class Components:
             table = tables.summary_table(schema, rows, self.site.words, summary, caption)
         else:
             table = tables.make_table(schema, rows, columns, self.site.words, labels, formats, caption)
+        for target in (links or {}).values():
+            self.check_link(name, target)
         table.links = {column: [self.link(target, row) for row in rows] for column, target in (links or {}).items()}
         table.sortable = bool(search or sortable)
         table.search = bool(search)
@@ -214,6 +220,14 @@ class Components:
         table = self.make_table(name, rows, **options)
         label = options.get("caption") or self.schema(name).title
         return self.emit(self.site.macro("data_table")(table, id=id, label=label))
+
+    def check_link(self, name: str, target: str) -> None:
+        """A link target names an entity route that exists, or only columns the dataset has."""
+        route = re.fullmatch(r"([\w/-]+)/\[(\w+)\]", target)
+        if route and route.group(1) not in self.site.entity_folders:
+            routes = ", ".join(self.site.entity_routes) or "none"
+            raise ComponentError(f"no entity pages {target!r} (there are: {routes})")
+        self.check_columns(name, [route.group(2)] if route else re.findall(r"{(\w+)}", target))
 
     def link(self, target: str, row: dict) -> str | None:
         route = re.fullmatch(r"([\w/-]+)/\[(\w+)\]", target)

@@ -37,14 +37,6 @@ from build.tables import Words
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
-# External links pages may carry (href only; nothing is ever loaded from outside the site).
-EXTERNAL_LINK_PREFIXES = (
-    "https://spdx.org/licenses/",
-    "https://outreachdashboard.wmflabs.org/",
-    "https://meta.wikimedia.org/wiki/",
-    "https://frictionlessdata.io/",
-)
-
 
 class RenderError(Exception):
     """The content cannot be rendered: every problem, each named with its file and line."""
@@ -214,18 +206,12 @@ class Site:
         return as_of.isoformat() if isinstance(as_of, dt.date) else str(as_of)
 
     def page_settings(self) -> dict:
-        s = self.settings
-        return {
-            "as_of": self.as_of(),
-            "k_min": s.k_min,
-            "retention_months": s.get("retention", "retention_months"),
-            "retention_windows": list(s.get("retention", "retention_windows")),
-            "preregistration_days": s.get("retention", "preregistration_days"),
-            "update_length_days": s.get("build", "update_length_days"),
-            "retention_wikis": list(s.get("retention", "retention_wikis")),
-            "site_title": s.get("site", "title"),
-            "license": s.get("site", "license"),
-        }
+        """Every setting by its key (site.toml's sections flattened; sources are not settings), as_of a date."""
+        flat = {}
+        for (_section, key), value in self.settings.values.items():
+            flat.setdefault(key, list(value) if isinstance(value, list | tuple) else value)
+        flat["as_of"] = self.as_of()
+        return flat
 
     def context(self, folder: str, root: str) -> dict:
         license_id = self.settings.get("site", "license")

@@ -20,24 +20,27 @@ from build.formatting import FORMATS, human
 
 @dataclass(frozen=True)
 class Words:
-    """What an empty cell says (templates/formats.toml, [empty])."""
+    """What an empty cell says (templates/formats.toml, [empty]) and where datasets are described ([links])."""
 
     flag: str = ""  # a boolean column that explains empty numbers in its row
     flagged: str = "—"  # … when the flag is true
     unflagged: str = "—"  # … when it is false
     always: dict = field(default_factory=dict)  # "dataset.column" → the words for its empty values
+    about: str = "#{dataset}"  # where a dataset is described, below the site root ([links] about)
 
     @classmethod
     def load(cls, path: Path) -> Words:
         if not path.is_file():
             return cls()
-        empty = tomllib.loads(path.read_text(encoding="utf-8")).get("empty", {})
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        empty = document.get("empty", {})
         text = empty.get("always_text", "—")
         return cls(
             flag=empty.get("flag", ""),
             flagged=empty.get("flagged", "—"),
             unflagged=empty.get("unflagged", "—"),
             always={name: text for name in empty.get("always", [])},
+            about=document.get("links", {}).get("about", "#{dataset}"),
         )
 
 

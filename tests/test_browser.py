@@ -251,7 +251,11 @@ def test_accessibility(browser, server):
 def test_screenshots(browser, server, name, width):
     """Screenshots to look at (not compared): home, heatmap, one campaign page; no horizontal scroll."""
     SCREENS.mkdir(exist_ok=True)
-    for path, label in [("", "home"), ("retention/", "retention"), ("campaigns/Wiki-Loves-Caf%C3%A9-2024-101/", "campaign")]:
+    for path, label in [
+        ("", "home"),
+        ("retention/", "retention"),
+        ("campaigns/Wiki-Loves-Caf%C3%A9-2024-101/", "campaign"),
+    ]:
         visit = Visit(browser, server, width=width, height=800)
         try:
             page = visit.open(server + path)
