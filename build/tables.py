@@ -158,7 +158,7 @@ def summary_table(dataset: Dataset, rows: list[dict], words: Words, summary: dic
     if flagged:
         head += [
             {"name": n, "label": t, "description": "", "numeric": True}
-            for n, t in (("u", words.unflagged), ("f", words.flagged))
+            for n, t in (("u", _capital(words.unflagged)), ("f", _capital(words.flagged)))
         ]
     body = []
     for key in sorted(groups, key=lambda k: (k is None, k)):
@@ -174,6 +174,10 @@ def summary_table(dataset: Dataset, rows: list[dict], words: Words, summary: dic
             ]
         body.append(cells)
     return Table(head, body, caption)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _count(n: int) -> Cell:
