@@ -1,8 +1,8 @@
 """Benchmark: milliseconds per campaign page for 3,000 campaigns (no timed asserts in the tests).
 
 Run: `.venv/bin/python benchmarks/render.py [--campaigns 3000] [--out DIR]`. It publishes the hand-made
-datasets of tests/test_render.py, then times a cold render of the campaign pages (files written)
-and a warm one (every file unchanged, so nothing is rewritten).
+datasets of tests/test_render.py (each campaign's own files included), then times a cold render of the
+whole site (files written) and a warm one (every file unchanged, so nothing is rewritten).
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from test_render import AS_OF, SCHEMAS, empty_dataset, make_frames, make_status  # noqa: E402
+from test_render import AS_OF, SCHEMAS, checked_content, empty_dataset, make_frames, make_status, publish_all  # noqa: E402
 
 from build.config import load_settings  # noqa: E402
-from build.datasets import publish_dataset  # noqa: E402
-from build.render import TEMPLATES, SiteRenderer  # noqa: E402
+from build.render import render_site  # noqa: E402
 
 
 def main() -> None:
@@ -31,23 +30,20 @@ def main() -> None:
     out = args.out or Path(tempfile.mkdtemp(prefix="almanac-bench-"))
     frames = make_frames(args.campaigns, hostile=False)
     datasets = {name: empty_dataset(name).with_frame(frames[name]) for name in SCHEMAS}
-    published = {name: publish_dataset(ds, out) for name, ds in datasets.items()}
+    content = checked_content()
+    started = time.perf_counter()
+    published = publish_all(datasets, out, content)
+    print(f"data files ({args.campaigns} campaigns' own files included): {time.perf_counter() - started:.2f} s")
     settings = load_settings(None, as_of=AS_OF)
     status = make_status(list(SCHEMAS))
     for label in ("cold", "warm"):
         started = time.perf_counter()
-        renderer = SiteRenderer(datasets, published, status, settings, out, TEMPLATES)
-        setup = time.perf_counter() - started
-        started = time.perf_counter()
-        renderer.render_campaigns()
+        render_site(datasets, published, status, settings, out, content)
         seconds = time.perf_counter() - started
         print(
-            f"{label}: {args.campaigns} campaign pages in {seconds:.2f} s = "
-            f"{1000 * seconds / args.campaigns:.2f} ms per campaign page (setup {setup:.2f} s)"
+            f"{label}: whole site with {args.campaigns} campaign pages in {seconds:.2f} s = "
+            f"{1000 * seconds / args.campaigns:.2f} ms per campaign page  → {out}"
         )
-    started = time.perf_counter()
-    SiteRenderer(datasets, published, status, settings, out, TEMPLATES).render()
-    print(f"whole site (warm, {args.campaigns} campaigns): {time.perf_counter() - started:.2f} s  → {out}")
 
 
 if __name__ == "__main__":

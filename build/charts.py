@@ -1,20 +1,25 @@
-"""Charts: Altair definitions compiled once into Vega-Lite specs that draw published datasets by URL.
+"""Charts: declarations read from the content (templates/charts/*.toml), compiled once into Vega-Lite.
 
-Takes the Datasets (for their columns) and the settings; gives `CompiledChart`s whose spec JSON
-only needs a page's relative URL prefix (and, for per-campaign charts, the campaign slug) to be
-put on a page. Building an Altair chart costs ~10 ms, so each chart is built once per run and the
-per-page work is two string replacements: 3,000 campaign pages cost milliseconds, not a minute.
+A chart is data, not code: each top-level table of a `templates/charts/*.toml` file is one chart,
 
-Every chart:
-- reads its dataset from `data/v<version>/<name>.json` by relative URL (never inline rows);
-- has a `description` (the SVG's aria-label, and the figure's visible caption);
-- names only columns its dataset has, or `ChartError` says which chart and which column;
-- has a static SVG fallback, when `svg_fallback` is set, drawn by vl-convert from the same spec
-  with the rows inlined (vl-convert draws an empty chart from a URL).
+    [usage-events]
+    dataset = "yearly_usage"              # the published dataset it draws (by URL, never inline)
+    title = "Programs created per year"
+    description = "Bar chart: programs created each year."   # the SVG's aria-label and the caption
+    table = ["year", "events"]            # its data-table alternative: columns, or table() arguments
+    static_svg = true                     # also a static SVG drawn from the rows, for readers without JS
+    helper = "bars"                       # a public helper of build/chart_helpers.py …
+    args = { x = "year", y = "events", y_title = "Programs" }   # … and its keyword arguments
+    # spec = '''{ "mark": "bar", "encoding": … }'''            # or a Vega-Lite spec instead of a helper
 
-Example:
-    >>> compiled = compile_charts(datasets, settings)
-    >>> compiled["activity-participants"].spec_json(prefix="../")   # text for a <script> tag
+Optional keys: `parse` (Vega-Lite's format.parse, e.g. { month = "utc:'%Y-%m'" }), `complete` (a
+boolean column; rows where it is false are drawn as incomplete when the dataset has it) and
+`incomplete_note` (said under the chart when such rows exist). String arguments may use Jinja with
+`settings` ("{{ settings.retention_windows[1] }}"). Every column a chart names (encodings,
+transforms, table) is checked against the dataset's declared columns before any query runs.
+
+Building an Altair chart costs ~10 ms, so each chart is built once per run; a page places it with
+one string replacement of its data URL (an entity page points it at the entity's own file).
 """
 
 from __future__ import annotations
@@ -22,48 +27,51 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from collections.abc import Callable, Iterable
+import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import altair as alt
+import jinja2
 
+from build import chart_helpers
 from build.datasets import Dataset, data_url
 
 URL_TOKEN = "__ALMANAC_DATA_URL__"
-CAMPAIGN_TOKEN = "__ALMANAC_CAMPAIGN__"
 STATIC_WIDTH = 640
-MONTH_PARSE = {"month": "utc:'%Y-%m'"}
+KEYS = {"dataset", "title", "description", "table", "static_svg", "helper", "args", "spec", "parse"}
+KEYS |= {"complete", "incomplete_note"}
 
-# Colours with at least 3:1 contrast on white for marks; text stays dark.
-BLUE = "#1f5f9e"
-ORANGE = "#b35806"
-GREEN = "#2d7d46"
-CENSORED_FILL = "#ececec"
-SUPPRESSED_FILL = "#8c8c8c"
+SITE_CONFIG = {
+    "font": "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif",
+    "view": {"stroke": None, "continuousHeight": 240},
+    "axis": {"labelColor": "#333", "titleColor": "#222", "gridColor": "#e4e4e4", "labelFontSize": 11},
+    "legend": {"labelColor": "#333", "titleColor": "#222", "labelFontSize": 11},
+    "autosize": {"type": "fit-x", "contains": "padding"},
+}
 
 
 class ChartError(Exception):
-    """A chart cannot be built: it names a column its dataset lacks, or a dataset is wrong."""
+    """A chart declaration is wrong: unknown key, dataset, helper or column (named with its file)."""
 
 
 @dataclass(frozen=True)
 class ChartDef:
-    """One chart: the dataset it draws, what it shows in words, and how to build it.
-
-    `build(data, options)` returns an Altair chart for `data` (an `alt.Data` by URL); `options`
-    holds settings such as the retention window shown. `table` lists the columns of its
-    data-table alternative. `per_campaign` charts get a filter on the `campaign` column.
-    """
+    """One declared chart (see the module docstring)."""
 
     id: str
     dataset: str
     title: str
     description: str
-    table: tuple[str, ...]
-    build: Callable[[alt.Data, dict], alt.TopLevelMixin]
-    per_campaign: bool = False
-    svg_fallback: bool = False
+    source: str  # the file that declares it, for errors
+    table: dict = field(default_factory=dict)  # table() arguments: columns, pivot, labels…
+    static_svg: bool = False
+    helper: str = ""
+    args: dict = field(default_factory=dict)
+    spec: dict = field(default_factory=dict)
     parse: dict = field(default_factory=dict)
+    complete: str = ""
+    incomplete_note: str = ""
 
 
 @dataclass
@@ -73,6 +81,7 @@ class CompiledChart:
     definition: ChartDef
     dataset: Dataset
     spec: dict
+    complete: str = ""  # the completeness column, when the dataset has it
     _template: str = ""
 
     def __post_init__(self):
@@ -87,18 +96,13 @@ class CompiledChart:
         """The dataset's JSON file, relative to the site root."""
         return data_url(self.dataset.name, self.dataset.version, "json")
 
-    def spec_json(self, prefix: str, campaign: str | None = None) -> str:
-        """The spec as JSON text safe inside <script type="application/json">, URL made relative by `prefix`."""
-        text = self._template.replace(f'"{URL_TOKEN}"', script_json(prefix + self.url))
-        if self.definition.per_campaign:
-            if campaign is None:
-                raise ChartError(f"chart {self.id!r} is drawn per campaign: give the campaign slug")
-            text = text.replace(f'"{CAMPAIGN_TOKEN}"', script_json(campaign))
-        return text
+    def spec_json(self, prefix: str, url: str | None = None) -> str:
+        """The spec as JSON text safe inside <script type="application/json">; data at prefix + url."""
+        return self._template.replace(f'"{URL_TOKEN}"', script_json(prefix + (url or self.url)))
 
-    def page_spec(self, prefix: str, campaign: str | None = None) -> dict:
+    def page_spec(self, prefix: str, url: str | None = None) -> dict:
         """The spec as a dict, as a page holds it (for tests)."""
-        return json.loads(self.spec_json(prefix, campaign))
+        return json.loads(self.spec_json(prefix, url))
 
     def inline_spec(self, rows: list[dict]) -> dict:
         """The same spec with `rows` inlined and a fixed width, for vl-convert's static SVG."""
@@ -114,7 +118,7 @@ class CompiledChart:
         """A static SVG of the chart drawn from `rows` (only the chart's columns are passed)."""
         import vl_convert
 
-        names = _fields(self.spec) | set(self.definition.table)
+        names = _fields(self.spec) | set(self.definition.table.get("columns", ()))
         slim = [{k: v for k, v in row.items() if k in names} for row in rows]
         return vl_convert.vegalite_to_svg(self.inline_spec(slim))
 
@@ -133,65 +137,126 @@ def _fix_width(spec: dict) -> None:
             _fix_width(part)
 
 
+# --- reading declarations ---------------------------------------------------------------
+
+
+def load_charts(folder: Path) -> tuple[dict[str, ChartDef], list[str]]:
+    """Every chart declared in `folder`/*.toml, and the problems found (all of them, not the first)."""
+    charts: dict[str, ChartDef] = {}
+    problems: list[str] = []
+    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+        where = f"templates/charts/{path.name}"
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            problems.append(f"{where}: {error}")
+            continue
+        for chart_id, entry in document.items():
+            try:
+                chart = _declaration(chart_id, entry, where)
+            except ChartError as error:
+                problems.append(str(error))
+                continue
+            if chart_id in charts:
+                problems.append(f"{where}: chart {chart_id!r} is already declared in {charts[chart_id].source}")
+            charts[chart_id] = chart
+    return charts, problems
+
+
+def _declaration(chart_id: str, entry, where: str) -> ChartDef:
+    name = f"{where}: chart {chart_id!r}"
+    if not isinstance(entry, dict):
+        raise ChartError(f"{name} must be a table ([{chart_id}])")
+    unknown = sorted(set(entry) - KEYS)
+    if unknown:
+        raise ChartError(f"{name}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(KEYS))})")
+    for key in ("dataset", "title", "description"):
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            raise ChartError(f'{name} needs {key} = "…" (a string)')
+    helper, spec = entry.get("helper", ""), entry.get("spec", "")
+    if bool(helper) == bool(spec):
+        raise ChartError(f'{name} needs either helper = "…" (one of {", ".join(chart_helpers.HELPERS)}) or spec')
+    if helper and helper not in chart_helpers.HELPERS:
+        raise ChartError(f"{name}: unknown helper {helper!r} (helpers: {', '.join(chart_helpers.HELPERS)})")
+    if isinstance(spec, str) and spec:
+        try:
+            spec = json.loads(spec)
+        except json.JSONDecodeError as error:
+            raise ChartError(f"{name}: spec is not JSON: {error}") from error
+    table = entry.get("table", [])
+    table = {"columns": list(table)} if isinstance(table, list) else dict(table)
+    return ChartDef(
+        id=chart_id,
+        dataset=entry["dataset"],
+        title=entry["title"],
+        description=entry["description"],
+        source=where,
+        table=table,
+        static_svg=bool(entry.get("static_svg", False)),
+        helper=helper,
+        args=dict(entry.get("args", {})),
+        spec=dict(spec or {}),
+        parse=dict(entry.get("parse", {})),
+        complete=str(entry.get("complete", "")),
+        incomplete_note=str(entry.get("incomplete_note", "")),
+    )
+
+
 # --- column checks -----------------------------------------------------------------------
+
+
+def _walk(node, visit) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if not visit(key, value):
+                _walk(value, visit)
+    elif isinstance(node, list):
+        for item in node:
+            _walk(item, visit)
 
 
 def _fields(spec) -> set[str]:
     """Every column name a spec reads: `field` references, fold and groupby lists."""
     found: set[str] = set()
 
-    def walk(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "field" and isinstance(value, str) and value:
-                    found.add(value)
-                elif key in ("fold", "groupby") and isinstance(value, list):
-                    found.update(v for v in value if isinstance(v, str))
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
+    def visit(key, value):
+        if key == "field" and isinstance(value, str) and value:
+            found.add(value)
+            return True
+        if key in ("fold", "groupby") and isinstance(value, list):
+            found.update(v for v in value if isinstance(v, str))
+            return True
+        return False
 
-    walk(spec)
+    _walk(spec, visit)
     return found
 
 
 def _derived(spec) -> set[str]:
-    """Names that transforms create (`as`), which are not dataset columns."""
+    """Names that transforms create (`as`, window/aggregate outputs), which are not dataset columns."""
     made: set[str] = set()
 
-    def walk(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "as":
-                    if isinstance(value, str):
-                        made.add(value)
-                    elif isinstance(value, list):
-                        made.update(v for v in value if isinstance(v, str))
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
+    def visit(key, value):
+        if key == "as":
+            made.update([value] if isinstance(value, str) else [v for v in value if isinstance(v, str)])
+            return True
+        return False
 
-    walk(spec.get("transform", []))
-    for key in ("layer", "vconcat", "hconcat", "concat"):
-        for part in spec.get(key, []):
-            made |= _derived(part)
+    _walk(spec, visit)
     return made
 
 
 def check_columns(definition: ChartDef, dataset: Dataset, spec: dict) -> None:
     """Raise ChartError when the chart (its encodings, transforms or table) names a missing column."""
     have = set(dataset.column_names)
-    wanted = (_fields(spec) - _derived(spec)) | set(definition.table) | set(definition.parse)
-    if definition.per_campaign:
-        wanted.add("campaign")
+    table = definition.table
+    wanted = (_fields(spec) - _derived(spec)) | set(table.get("columns", ())) | set(definition.parse)
+    pivot = table.get("pivot") or {}
+    wanted |= set(pivot.get("index", ())) | {v for k, v in pivot.items() if k in ("columns", "values")}
     missing = sorted(wanted - have)
     if missing:
         raise ChartError(
-            f"chart {definition.id!r} uses column(s) {', '.join(missing)} that dataset "
+            f"{definition.source}: chart {definition.id!r} uses column(s) {', '.join(missing)} that dataset "
             f"{dataset.name!r} does not have (it has: {', '.join(dataset.column_names) or 'none'})"
         )
 
@@ -199,475 +264,71 @@ def check_columns(definition: ChartDef, dataset: Dataset, spec: dict) -> None:
 # --- building ------------------------------------------------------------------------------
 
 
-def compile_chart(definition: ChartDef, dataset: Dataset, options: dict | None = None) -> CompiledChart:
-    """Build `definition` once against `dataset`, with placeholders for the URL and the campaign."""
+def _resolve(value, context: dict):
+    """Render Jinja in string arguments ('{{ settings.k_min }}'); a result that reads as JSON is parsed."""
+    if isinstance(value, str) and "{{" in value:
+        text = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(value).render(context)
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
+    if isinstance(value, dict):
+        return {k: _resolve(v, context) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, context) for v in value]
+    return value
+
+
+def compile_chart(definition: ChartDef, dataset: Dataset, context: dict | None = None) -> CompiledChart:
+    """Build `definition` once against `dataset`, with a placeholder for the data URL."""
     if dataset.name != definition.dataset:
         raise ChartError(f"chart {definition.id!r} draws {definition.dataset!r}, not {dataset.name!r}")
-    fmt = {"type": "json"}
-    if definition.parse:
-        fmt["parse"] = dict(definition.parse)
-    data = alt.Data(url=URL_TOKEN, format=fmt)
+    fmt = {"type": "json", **({"parse": dict(definition.parse)} if definition.parse else {})}
+    complete = definition.complete if definition.complete in dataset.column_names else ""
     try:
-        chart = definition.build(data, options or {})
-        if definition.per_campaign:
-            chart = chart.transform_filter(alt.FieldEqualPredicate(field="campaign", equal=CAMPAIGN_TOKEN))
-        chart = chart.properties(description=definition.description)
-        spec = chart.to_dict()
-    except Exception as error:  # Altair's schema errors are long; keep the chart's name in front
-        raise ChartError(f"chart {definition.id!r} could not be built: {error}") from error
-    if definition.per_campaign:
-        # The campaign filter must run first, before any layer's own transforms.
-        transforms = spec.get("transform", [])
-        campaign_filter = [t for t in transforms if _is_campaign_filter(t)]
-        spec["transform"] = campaign_filter + [t for t in transforms if not _is_campaign_filter(t)]
-    spec.pop("config", None)
+        args = _resolve(definition.args, {"settings": (context or {}).get("settings", {})})
+        if definition.helper:
+            helper = chart_helpers.HELPERS[definition.helper]
+            shape = chart_helpers.Shape(dataset.records() if len(dataset.frame) else [], complete)
+            chart = helper(alt.Data(url=URL_TOKEN, format=fmt), shape, **args)
+            spec = chart.properties(description=definition.description).to_dict()
+        else:
+            spec = {**copy.deepcopy(definition.spec), "data": {"url": URL_TOKEN, "format": fmt}}
+            spec["description"] = definition.description
+    except (TypeError, ValueError, KeyError, jinja2.TemplateError, alt.utils.schemapi.SchemaValidationError) as error:
+        raise ChartError(f"{definition.source}: chart {definition.id!r} could not be built: {error}") from error
+    spec.pop("$schema", None)
     spec["config"] = SITE_CONFIG
     check_columns(definition, dataset, spec)
-    return CompiledChart(definition, dataset, spec)
-
-
-def _is_campaign_filter(transform: dict) -> bool:
-    predicate = transform.get("filter")
-    return isinstance(predicate, dict) and predicate.get("equal") == CAMPAIGN_TOKEN
+    return CompiledChart(definition, dataset, spec, complete)
 
 
 def compile_charts(
-    datasets: dict[str, Dataset], options: dict | None = None, definitions: Iterable[ChartDef] | None = None
+    definitions: dict[str, ChartDef], datasets: dict[str, Dataset], context: dict | None = None
 ) -> dict[str, CompiledChart]:
     """Compile every chart whose dataset is present; charts of absent datasets are left out."""
-    compiled = {}
-    for definition in definitions if definitions is not None else CHARTS:
-        dataset = datasets.get(definition.dataset)
-        if dataset is not None:
-            compiled[definition.id] = compile_chart(definition, dataset, options)
-    return compiled
+    return {
+        chart_id: compile_chart(definition, datasets[definition.dataset], context)
+        for chart_id, definition in definitions.items()
+        if definition.dataset in datasets
+    }
 
 
-SITE_CONFIG = {
-    "font": "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif",
-    "view": {"stroke": None, "continuousHeight": 240},
-    "axis": {"labelColor": "#333", "titleColor": "#222", "gridColor": "#e4e4e4", "labelFontSize": 11},
-    "legend": {"labelColor": "#333", "titleColor": "#222", "labelFontSize": 11},
-    "autosize": {"type": "fit-x", "contains": "padding"},
-}
-
-
-# --- the charts ------------------------------------------------------------------------------
-
-
-def _month_axis(short: bool) -> alt.Axis:
-    """Years on long series; months on short ones (a campaign's few months), thinned when they overlap."""
-    if short:
-        return alt.Axis(format="%b %Y", tickCount={"interval": "month", "step": 1}, labelOverlap=True)
-    return alt.Axis(format="%Y", tickCount="year")
-
-
-def _month_x(short: bool = False):
-    return alt.X("month:T", title=None, scale=alt.Scale(type="utc"), axis=_month_axis(short))
-
-
-def _month_tooltip(*columns: tuple[str, str]):
-    return [_month_tip()] + [alt.Tooltip(f"{name}:Q", title=title, format=",") for name, title in columns]
-
-
-def _month_tip():
-    return alt.Tooltip("month:T", title="Month", timeUnit="utcyearmonth", format="%B %Y")
-
-
-def _line(columns: list[tuple[str, str]], colours: list[str], y_title: str, height: int = 240, short=False):
-    """A line per column over months: several columns are folded into one legend."""
-
-    def build(data, options):
-        if len(columns) == 1:
-            name, title = columns[0]
-            return (
-                alt.Chart(data)
-                .mark_line(color=colours[0], strokeWidth=2, point=short)
-                .encode(x=_month_x(short), y=alt.Y(f"{name}:Q", title=y_title), tooltip=_month_tooltip(*columns))
-                .properties(width="container", height=height)
+def check_charts(definitions: dict[str, ChartDef], schemas: dict[str, Dataset], context: dict) -> list[str]:
+    """Problems of every chart against the declared (empty) datasets: unknown dataset, column, argument."""
+    problems = []
+    for definition in definitions.values():
+        if definition.dataset not in schemas:
+            problems.append(
+                f"{definition.source}: chart {definition.id!r} draws dataset {definition.dataset!r}, which no "
+                f"query or derivation declares (there are: {', '.join(sorted(schemas))})"
             )
-        names = [name for name, _ in columns]
-        labels = {name: title for name, title in columns}
-        label_expr = " : ".join(f"datum.series == {json.dumps(n)} ? {json.dumps(labels[n])}" for n in names)
-        return (
-            alt.Chart(data)
-            .transform_fold(names, as_=["series", "value"])
-            .transform_calculate(label=f"{label_expr} : datum.series")
-            .mark_line(strokeWidth=2)
-            .encode(
-                x=_month_x(),
-                y=alt.Y("value:Q", title=y_title),
-                color=alt.Color(
-                    "label:N",
-                    title=None,
-                    scale=alt.Scale(domain=[labels[n] for n in names], range=colours),
-                    legend=alt.Legend(orient="top"),
-                ),
-                tooltip=[_month_tip(), alt.Tooltip("label:N", title="Series"), alt.Tooltip("value:Q", format=",")],
-            )
-            .properties(width="container", height=height)
-        )
-
-    return build
-
-
-def _bars_by_month(name: str, title: str, colour: str, height: int = 200, short=False):
-    def build(data, options):
-        return (
-            alt.Chart(data)
-            .mark_bar(color=colour)
-            .encode(
-                x=alt.X("month:T", title=None, timeUnit="utcyearmonth", axis=_month_axis(short)),
-                y=alt.Y(f"{name}:Q", title=title),
-                tooltip=[_month_tip(), alt.Tooltip(f"{name}:Q", title=title, format=",")],
-            )
-            .properties(width="container", height=height)
-        )
-
-    return build
-
-
-def _bars_by_year(name: str, title: str, colour: str):
-    def build(data, options):
-        return (
-            alt.Chart(data)
-            .mark_bar(color=colour)
-            .encode(
-                x=alt.X("year:O", title=None),
-                y=alt.Y(f"{name}:Q", title=title),
-                tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip(f"{name}:Q", title=title, format=",")],
-            )
-            .properties(width="container", height=220)
-        )
-
-    return build
-
-
-# Heights of charts with a discrete y axis are fixed in pixels from the data (options), not given as
-# a step: with width "container", a step height makes Vega-Lite warn 'Dropping "fit-y"'.
-
-
-def _heatmap(data, options):
-    """Program retention: cohort × months_since, colour = retention; censored and suppressed cells apart."""
-    base = alt.Chart(data).encode(
-        x=alt.X("months_since:O", title="Months since the cohort month", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("cohort:O", title="Cohort (first active month)", sort="ascending"),
-    )
-    tooltip = [
-        alt.Tooltip("cohort:O", title="Cohort"),
-        alt.Tooltip("months_since:O", title="Months since"),
-        alt.Tooltip("cohort_size:Q", title="Cohort size", format=","),
-        alt.Tooltip("active:Q", title="Active", format=","),
-    ]
-    measured = (
-        base.transform_filter(alt.FieldValidPredicate(field="retention", valid=True))
-        .mark_rect()
-        .encode(
-            color=alt.Color(
-                "retention:Q",
-                title="Retention",
-                scale=alt.Scale(scheme="viridis", domain=[0, 1]),
-                legend=alt.Legend(format=".0%", orient="top", gradientLength=160),
-            ),
-            tooltip=[*tooltip, alt.Tooltip("retention:Q", title="Retention", format=".1%")],
-        )
-    )
-    unmeasured = (
-        base.transform_filter(alt.FieldValidPredicate(field="retention", valid=False))
-        .transform_calculate(state="datum.suppressed ? 'too few to publish' : 'not yet measurable'")
-        .mark_rect(stroke="#bbbbbb", strokeWidth=0.5)
-        .encode(
-            color=alt.Color(
-                "state:N",
-                title=None,
-                scale=alt.Scale(
-                    domain=["not yet measurable", "too few to publish"], range=[CENSORED_FILL, SUPPRESSED_FILL]
-                ),
-                legend=alt.Legend(orient="bottom"),
-            ),
-            tooltip=[
-                alt.Tooltip("cohort:O", title="Cohort"),
-                alt.Tooltip("months_since:O", title="Months since"),
-                alt.Tooltip("state:N", title="Retention"),
-            ],
-        )
-    )
-    return (
-        alt.layer(measured, unmeasured)
-        .resolve_scale(color="independent")
-        .properties(width="container", height=16 * max(1, options.get("cohorts", 12)))
-    )
-
-
-def _retention_strip(data, options):
-    """Campaign retention: each campaign's retention at each window k, one tick per campaign."""
-    return (
-        alt.Chart(data)
-        .transform_filter(alt.FieldValidPredicate(field="retention", valid=True))
-        .mark_tick(color=BLUE, opacity=0.5, thickness=2)
-        .encode(
-            x=alt.X(
-                "retention:Q",
-                title="Share of new editors who edited in the window",
-                axis=alt.Axis(format="%"),
-                scale=alt.Scale(domain=[0, 1]),
-            ),
-            y=alt.Y("months_after:O", title="k (months)"),
-            tooltip=[
-                alt.Tooltip("campaign:N", title="Campaign"),
-                alt.Tooltip("months_after:O", title="k"),
-                alt.Tooltip("new_editors:Q", title="New editors", format=","),
-                alt.Tooltip("retained:Q", title="Retained", format=","),
-                alt.Tooltip("retention:Q", title="Retention", format=".1%"),
-            ],
-        )
-        .properties(width="container", height=40 * max(1, options.get("windows", 3)))
-    )
-
-
-def _retention_histogram(data, options):
-    k = options.get("histogram_k", 3)
-    return (
-        alt.Chart(data)
-        .transform_filter(alt.FieldEqualPredicate(field="months_after", equal=k))
-        .transform_filter(alt.FieldValidPredicate(field="retention", valid=True))
-        .mark_bar(color=BLUE)
-        .encode(
-            x=alt.X(
-                "retention:Q",
-                bin=alt.Bin(extent=[0, 1], step=0.1),
-                title=f"Retention at {k} month{'s' if k != 1 else ''}",
-                axis=alt.Axis(format="%"),
-            ),
-            y=alt.Y("count():Q", title="Campaigns"),
-            tooltip=[alt.Tooltip("count():Q", title="Campaigns")],
-        )
-        .properties(width="container", height=200)
-    )
-
-
-def _campaign_retention_bars(data, options):
-    """One campaign's retention at each k; windows without a value carry their reason as text."""
-    base = alt.Chart(data).encode(x=alt.X("months_after:O", title="Months after the campaign end", axis=None))
-    bars = (
-        base.transform_filter(alt.FieldValidPredicate(field="retention", valid=True))
-        .mark_bar(color=GREEN)
-        .encode(
-            x=alt.X("months_after:O", title="Months after the campaign end", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("retention:Q", title="Retention", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-            tooltip=[
-                alt.Tooltip("months_after:O", title="k"),
-                alt.Tooltip("new_editors:Q", title="New editors", format=","),
-                alt.Tooltip("retained:Q", title="Retained", format=","),
-                alt.Tooltip("retention:Q", title="Retention", format=".1%"),
-            ],
-        )
-    )
-    notes = (
-        base.transform_filter(alt.FieldValidPredicate(field="retention", valid=False))
-        .transform_calculate(state="datum.suppressed ? 'too few to publish' : 'not yet measurable'")
-        .mark_text(angle=270, align="left", dx=-4, color="#444", fontSize=11)
-        .encode(
-            x=alt.X("months_after:O", title="Months after the campaign end", axis=alt.Axis(labelAngle=0)),
-            y=alt.datum(0),
-            text="state:N",
-        )
-    )
-    return alt.layer(bars, notes).properties(width="container", height=200)
-
-
-def _top_wikis(data, options):
-    return (
-        alt.Chart(data)
-        .transform_window(rank="row_number()", sort=[alt.SortField("participants", order="descending")])
-        .transform_filter(alt.datum.rank <= 20)
-        .mark_bar(color=BLUE)
-        .encode(
-            y=alt.Y("wiki:N", title=None, sort="-x"),
-            x=alt.X("participants:Q", title="Participants"),
-            tooltip=[
-                alt.Tooltip("wiki:N", title="Wiki"),
-                alt.Tooltip("participants:Q", title="Participants", format=","),
-                alt.Tooltip("programs:Q", title="Programs", format=","),
-                alt.Tooltip("edits:Q", title="Edits", format=","),
-            ],
-        )
-        .properties(width="container", height=18 * max(1, min(20, options.get("wikis", 20))))
-    )
-
-
-MONTHLY = ("month",)
-CHARTS: tuple[ChartDef, ...] = (
-    ChartDef(
-        "home-participants",
-        "monthly_activity",
-        "Participants per month",
-        "Line chart: people who edited in a program each month (active participants) and people who joined "
-        "a program for the first time that month (new participants).",
-        MONTHLY + ("active_participants", "new_participants"),
-        _line(
-            [("active_participants", "Active participants"), ("new_participants", "New participants")],
-            [BLUE, ORANGE],
-            "People",
-        ),
-        svg_fallback=True,
-        parse=MONTH_PARSE,
-    ),
-    ChartDef(
-        "home-edits",
-        "monthly_activity",
-        "Edits per month",
-        "Bar chart: edits made by participants in programs, per month.",
-        MONTHLY + ("edits",),
-        _bars_by_month("edits", "Edits", BLUE),
-        svg_fallback=True,
-        parse=MONTH_PARSE,
-    ),
-    ChartDef(
-        "activity-participants",
-        "monthly_activity",
-        "Participants",
-        "Line chart: active participants, new participants and new editors (accounts registered during "
-        "their program) per month.",
-        MONTHLY + ("active_participants", "new_participants", "new_editors"),
-        _line(
-            [
-                ("active_participants", "Active participants"),
-                ("new_participants", "New participants"),
-                ("new_editors", "New editors"),
-            ],
-            [BLUE, ORANGE, GREEN],
-            "People",
-        ),
-        svg_fallback=True,
-        parse=MONTH_PARSE,
-    ),
-    ChartDef(
-        "activity-edits",
-        "monthly_activity",
-        "Edits",
-        "Bar chart: edits made by participants in programs, per month.",
-        MONTHLY + ("edits",),
-        _bars_by_month("edits", "Edits", BLUE),
-        svg_fallback=True,
-        parse=MONTH_PARSE,
-    ),
-    ChartDef(
-        "activity-characters",
-        "monthly_activity",
-        "Characters added",
-        "Bar chart: characters added to articles by participants, per month.",
-        MONTHLY + ("characters_added",),
-        _bars_by_month("characters_added", "Characters added", GREEN),
-        svg_fallback=True,
-        parse=MONTH_PARSE,
-    ),
-    ChartDef(
-        "activity-programs",
-        "monthly_activity",
-        "Programs",
-        "Line chart: programs that started each month, and programs running during the month.",
-        MONTHLY + ("programs_started", "active_programs"),
-        _line(
-            [("programs_started", "Programs started"), ("active_programs", "Active programs")],
-            [ORANGE, BLUE],
-            "Programs",
-        ),
-        svg_fallback=True,
-        parse=MONTH_PARSE,
-    ),
-    ChartDef(
-        "retention-heatmap",
-        "program_retention",
-        "Program retention by cohort",
-        "Heatmap: each row is a cohort of participants by their first active month; each column a number of "
-        "months later; the colour is the share of the cohort active in that month. Light grey cells are not "
-        "yet measurable; dark grey rows had too few people to publish.",
-        ("cohort", "months_since", "cohort_size", "active", "retention", "suppressed"),
-        _heatmap,
-        svg_fallback=True,
-    ),
-    ChartDef(
-        "campaign-retention-strip",
-        "campaign_retention",
-        "Retention of new editors, by window",
-        "Strip plot: for each window k months after a campaign's end, one tick per campaign at the share of "
-        "its new editors who edited in that window. Campaigns not yet measurable or with too few new "
-        "editors are left out of the plot but listed in the table.",
-        ("campaign", "campaign_end", "months_after", "new_editors", "retained", "retention", "suppressed"),
-        _retention_strip,
-        svg_fallback=True,
-    ),
-    ChartDef(
-        "campaign-retention-histogram",
-        "campaign_retention",
-        "Distribution of retention",
-        "Histogram: number of campaigns by the share of their new editors retained, in steps of 10 percentage points.",
-        ("campaign", "months_after", "new_editors", "retained", "retention", "suppressed"),
-        _retention_histogram,
-        svg_fallback=True,
-    ),
-    ChartDef(
-        "wikis-top",
-        "wikis",
-        "Top 20 home wikis by participants",
-        "Bar chart: the 20 home wikis with the most participants.",
-        ("wiki", "participants", "programs", "edits"),
-        _top_wikis,
-        svg_fallback=True,
-    ),
-    ChartDef(
-        "usage-events",
-        "yearly_usage",
-        "Programs created per year",
-        "Bar chart: programs (events) created each year.",
-        ("year", "events"),
-        _bars_by_year("events", "Programs", BLUE),
-        svg_fallback=True,
-    ),
-    ChartDef(
-        "usage-participants",
-        "yearly_usage",
-        "Participants per year",
-        "Bar chart: participants of the programs created each year, each person counted once per year.",
-        ("year", "participants", "leaders"),
-        _bars_by_year("participants", "Participants", GREEN),
-        svg_fallback=True,
-    ),
-    ChartDef(
-        "campaign-participants",
-        "campaign_activity",
-        "Active participants per month",
-        # Bars, not a line: campaign_activity has no row for a month without activity, and a line would
-        # draw a slope across such gaps.
-        "Bar chart: participants of this campaign who edited, per month; months without a bar had no activity.",
-        MONTHLY + ("active_participants",),
-        _bars_by_month("active_participants", "People", BLUE, short=True),
-        per_campaign=True,
-        parse=MONTH_PARSE,
-    ),
-    ChartDef(
-        "campaign-edits",
-        "campaign_activity",
-        "Edits per month",
-        "Bar chart: edits by participants of this campaign, per month.",
-        MONTHLY + ("edits", "characters_added"),
-        _bars_by_month("edits", "Edits", ORANGE, short=True),
-        per_campaign=True,
-        parse=MONTH_PARSE,
-    ),
-    ChartDef(
-        "campaign-retention",
-        "campaign_retention",
-        "Retention of new editors",
-        "Bar chart: share of this campaign's new editors who edited in each window k months after its end.",
-        ("months_after", "new_editors", "retained", "retention", "suppressed"),
-        _campaign_retention_bars,
-        per_campaign=True,
-    ),
-)
-
-CHARTS_BY_ID = {chart.id: chart for chart in CHARTS}
+            continue
+        try:
+            compile_chart(definition, schemas[definition.dataset], context)
+        except ChartError as error:
+            problems.append(str(error))
+    return problems
 
 
 @functools.lru_cache(maxsize=1)

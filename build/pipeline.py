@@ -12,7 +12,20 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from build import alerts, cohorts, config, extract, failures, metrics, queries, render, report, staging, suppression
+from build import (
+    alerts,
+    cohorts,
+    config,
+    entities,
+    extract,
+    failures,
+    metrics,
+    queries,
+    render,
+    report,
+    staging,
+    suppression,
+)
 from build.datasets import (
     DataProblem,
     Dataset,
@@ -94,6 +107,7 @@ def _build_site(settings: config.Settings) -> int:
         raise NothingPublished(f"no queries: {settings.queries_dir} has no .sql file (see [build] queries).")
     queries.check_sources(all_queries, settings.sources)  # so does a source name that is not configured
     log.info("Read %d queries from %s; as-of date %s", len(all_queries), settings.queries_dir, settings.as_of)
+    content = check_content(all_queries, settings)  # pages, charts and templates, before any query runs
     staging_dir = staging.prepare(settings.out_dir, settings.state_dir)
     try:
         log.info("Extracting")
@@ -123,14 +137,14 @@ def _build_site(settings: config.Settings) -> int:
         datasets.update(suppression.protect(datasets, k_min=settings.k_min, preregistration_days=preregistration_days))
 
         log.info("Publishing data files")
-        published = publish(datasets, settings, staging_dir)
+        published = publish(datasets, settings, staging_dir, content.entity_kinds)
         build_report = make_report(settings, all_queries, datasets, extraction)
         document = report.status(build_report, report.previous_successes(staging_dir))
         if settings.strict and build_report.stale:
             raise NothingPublished(report.summary(document, published=False))
 
         log.info("Rendering pages")
-        render.render_site(datasets, published, document, settings, staging_dir)
+        render.render_site(datasets, published, document, settings, staging_dir, content)
         report.write_status(document, staging_dir)
         if settings.history:
             entry = alerts.history_entry(document, time.monotonic() - started)
@@ -171,6 +185,18 @@ def save_wiki_failures(sources: dict[str, dict], state_dir: Path) -> None:
             failure = entry.get("error")
             if isinstance(failure, failures.Failure) and not failures.error_file(state_dir, failure).exists():
                 failures.save(failure, state_dir)
+
+
+def check_content(all_queries: list[queries.Query], settings: config.Settings) -> render.Content:
+    """The site's content, checked against every declared dataset; RenderError lists all problems.
+
+    The content is templates/ beside site.toml when it has a pages/ folder, else the package's."""
+    schemas = {q.name: q.empty_dataset() for q in all_queries if q.publish and not q.per_wiki}
+    schemas.update({schema.name: schema for schema in DERIVED})
+    own = settings.root / "templates"
+    content = render.load_content(own if (own / "pages").is_dir() else render.TEMPLATES)
+    render.check_content(content, schemas, settings)
+    return content
 
 
 def keep_last_published(
@@ -273,6 +299,8 @@ def derive(
     for schema in DERIVED:
         inputs, make = recipes[schema.name]
         unusable = [name for name in inputs if name not in datasets or datasets[name].stale]
+        if unusable and not any(name in datasets or name in failed for name in inputs):
+            continue  # no query of this site declares its inputs: not part of this site
         if unusable:
             failure = _not_derived(schema, unusable, failed)
         else:
@@ -334,11 +362,14 @@ def _derivation_failure(schema: Dataset, error: Exception) -> failures.Failure:
     return failures.Failure(failures.DERIVATION_FAILED, schema.name, detail=detail)
 
 
-def publish(datasets: dict[str, Dataset], settings: config.Settings, out_dir: Path) -> dict[str, PublishedDataset]:
-    """Write each published dataset's CSV and JSON, then datapackage.json, per version folder."""
+def publish(
+    datasets: dict[str, Dataset], settings: config.Settings, out_dir: Path, entity_kinds=()
+) -> dict[str, PublishedDataset]:
+    """Write each published dataset's CSV and JSON, each entity's own files, then datapackage.json."""
     published = {
         name: publish_dataset(dataset, out_dir) for name, dataset in sorted(datasets.items()) if dataset.publish
     }
+    entity_files = entities.publish_entity_data(datasets, list(entity_kinds), out_dir)
     for version in sorted({p.dataset.version for p in published.values()}):
         items = [p for p in published.values() if p.dataset.version == version]
         package = datapackage(
@@ -347,6 +378,7 @@ def publish(datasets: dict[str, Dataset], settings: config.Settings, out_dir: Pa
             license_id=settings.get("site", "license"),
             base_url=settings.get("site", "base_url"),
         )
+        package["resources"] += entities.resources([f for f in entity_files if f.dataset.version == version])
         write_datapackage(package, out_dir / "data" / f"v{version}")
     changed = [p.dataset.name for p in published.values() if p.csv.changed or p.json.changed]
     log.info("  %d datasets published, %d changed: %s", len(published), len(changed), ", ".join(changed) or "none")
@@ -361,7 +393,8 @@ def make_report(settings, all_queries, datasets: dict[str, Dataset], extraction)
     sources = {q.name: q.source for q in all_queries}
     titles = {q.name: q.title for q in all_queries}
     titles.update({d.name: d.title for d in DERIVED})
-    names = [q.name for q in all_queries if q.publish] + [d.name for d in DERIVED]
+    derived = [d.name for d in DERIVED if d.name in datasets or d.name in extraction.failures]
+    names = [q.name for q in all_queries if q.publish] + derived
     for name in sorted(names):
         result.add(
             datasets.get(name),

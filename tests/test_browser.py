@@ -43,8 +43,8 @@ PAGES = [
     "",
     "activity/",
     "campaigns/",
-    "campaigns/etc-passwd/",
-    "campaigns/wiki-loves-cafe-2024/",
+    "campaigns/etc-passwd-100/",
+    "campaigns/Wiki-Loves-Caf%C3%A9-2024-101/",
     "campaigns/campaign-0002/",
     "retention/",
     "campaign-retention/",
@@ -153,7 +153,7 @@ def test_page_draws_without_errors(browser, server, path):
         drawn = page.locator(".chart-view .chart-vega svg, .chart-view .chart-vega canvas").count()
         assert drawn >= charts
         assert page.locator(".chart-fallback").count() == 0, "the static fallback stays after vega drew the chart"
-        if path in ("", "activity/", "retention/", "campaign-retention/", "campaigns/wiki-loves-cafe-2024/"):
+        if path in ("", "activity/", "retention/", "campaign-retention/", "campaigns/Wiki-Loves-Caf%C3%A9-2024-101/"):
             assert charts >= 1
         assert visit.problems == []
     finally:
@@ -176,6 +176,35 @@ def test_sortable_table(browser, server):
         visit.close()
 
 
+def test_campaign_search_filters_rows(browser, server):
+    visit = Visit(browser, server)
+    try:
+        page = visit.open(server + "campaigns/")
+        rows = page.locator("#campaigns-table tbody tr")
+        assert rows.count() == 3
+        page.fill(".table-search input", "CAFE")  # case- and accent-insensitive: finds "Café"
+        visible = [r for r in rows.all() if r.is_visible()]
+        assert len(visible) == 1 and "Café" in visible[0].inner_text()
+        assert "1 of 3" in page.locator(".table-search output").inner_text()
+        assert visit.problems == []
+    finally:
+        visit.close()
+
+
+def test_a_campaign_page_fetches_only_its_own_rows(browser, server):
+    visit = Visit(browser, server)
+    fetched = []
+    visit.page.on("request", lambda request: fetched.append(request.url))
+    try:
+        visit.open(server + "campaigns/Wiki-Loves-Caf%C3%A9-2024-101/")
+        data = [url for url in fetched if "/data/" in url]
+        assert data, "the campaign page drew no chart"
+        assert all("/data/v1/campaigns/Wiki-Loves-Caf%C3%A9-2024-101/" in url for url in data), data
+        assert visit.problems == []
+    finally:
+        visit.close()
+
+
 def test_without_javascript_the_static_svg_shows(browser, server):
     context = browser.new_context(java_script_enabled=False)
     try:
@@ -185,6 +214,9 @@ def test_without_javascript_the_static_svg_shows(browser, server):
         assert image.count() == 1
         assert page.evaluate("img => img.complete && img.naturalWidth > 0", image.element_handle())
         assert page.locator("details.chart-table table").count() == 1
+        page.goto(server + "campaigns/")
+        assert page.locator("#campaigns-table tbody tr").count() == 3  # every row, no search box
+        assert page.locator(".table-search").count() == 0
     finally:
         context.close()
 
@@ -219,7 +251,11 @@ def test_accessibility(browser, server):
 def test_screenshots(browser, server, name, width):
     """Screenshots to look at (not compared): home, heatmap, one campaign page; no horizontal scroll."""
     SCREENS.mkdir(exist_ok=True)
-    for path, label in [("", "home"), ("retention/", "retention"), ("campaigns/wiki-loves-cafe-2024/", "campaign")]:
+    for path, label in [
+        ("", "home"),
+        ("retention/", "retention"),
+        ("campaigns/Wiki-Loves-Caf%C3%A9-2024-101/", "campaign"),
+    ]:
         visit = Visit(browser, server, width=width, height=800)
         try:
             page = visit.open(server + path)

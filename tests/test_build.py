@@ -59,7 +59,9 @@ def test_datapackage_describes_every_file_and_frictionless_validates_it(demo_sit
     folder = demo_site / "data" / "v1"
     package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
     paths = {resource["path"] for resource in package["resources"]}
-    assert paths == {f"{name}.{ext}" for name in DATASETS for ext in ("csv", "json")}
+    own = {p.relative_to(folder).as_posix() for p in (folder / "campaigns").rglob("*.*")}  # each campaign's
+    assert len(own) > 50 and all(path.startswith("campaigns/") for path in own)
+    assert paths == {f"{name}.{ext}" for name in DATASETS for ext in ("csv", "json")} | own
     for resource in package["resources"]:
         content = (folder / resource["path"]).read_bytes()
         assert resource["hash"] == "sha256:" + hashlib.sha256(content).hexdigest()

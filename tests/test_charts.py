@@ -1,4 +1,5 @@
-"""Charts: specs draw published files by relative URL, name only real columns, compile without warnings."""
+"""Charts: declarations in templates/charts/ compile, draw published files by relative URL, name only
+real columns (checked before any query), compile without Vega-Lite warnings, mark incomplete months."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import vl_convert
 from test_render import SCHEMAS, empty_dataset, make_frames
 
 from build import charts
-from build.charts import CHARTS, ChartDef, ChartError, compile_chart, compile_charts, script_json
+from build.charts import ChartError, check_charts, compile_chart, compile_charts, load_charts, script_json
 from build.datasets import Column
+from build.render import TEMPLATES
 
-OPTIONS = {"histogram_k": 3, "cohorts": 17, "windows": 3, "wikis": 10}
+DEFINITIONS, PROBLEMS = load_charts(TEMPLATES / "charts")
+CONTEXT = {"settings": {"retention_windows": [1, 3, 6], "k_min": 5}}
 
 
 @pytest.fixture(scope="module")
@@ -24,20 +27,26 @@ def datasets():
 
 @pytest.fixture(scope="module")
 def compiled(datasets):
-    return compile_charts(datasets, OPTIONS)
+    return compile_charts(DEFINITIONS, datasets, CONTEXT)
+
+
+def test_the_content_declares_charts_without_problems():
+    assert PROBLEMS == []
+    assert len(DEFINITIONS) >= 15
+    assert {d.helper for d in DEFINITIONS.values()} >= {"bars", "lines", "heatmap", "strip"}
 
 
 def test_every_chart_compiles_with_a_description(compiled):
-    assert set(compiled) == {chart.id for chart in CHARTS}
+    assert set(compiled) == set(DEFINITIONS)
     for chart in compiled.values():
-        spec = chart.page_spec("../", "x")
+        spec = chart.page_spec("../")
         assert spec["description"] == chart.definition.description
         assert len(chart.definition.description) > 30
 
 
-@pytest.mark.parametrize("chart_id", [chart.id for chart in CHARTS])
+@pytest.mark.parametrize("chart_id", sorted(DEFINITIONS))
 def test_vega_lite_compiles_without_warnings(compiled, capfd, chart_id):
-    spec = compiled[chart_id].page_spec("", "campaign-0002")
+    spec = compiled[chart_id].page_spec("")
     vl_convert.vegalite_to_vega(spec, show_warnings=True)
     captured = capfd.readouterr()
     assert "WARN" not in captured.out + captured.err
@@ -46,69 +55,84 @@ def test_vega_lite_compiles_without_warnings(compiled, capfd, chart_id):
 @pytest.mark.parametrize("prefix", ["", "../", "../../"])
 def test_data_is_a_relative_url_never_inline(compiled, prefix):
     for chart in compiled.values():
-        data = chart.page_spec(prefix, "x")["data"]
+        data = chart.page_spec(prefix)["data"]
         assert data["url"] == f"{prefix}data/v1/{chart.dataset.name}.json"
         assert "values" not in data
 
 
-def test_per_campaign_charts_filter_first_on_the_slug(compiled):
+def test_an_entity_page_points_the_same_spec_at_its_own_file(compiled):
     chart = compiled["campaign-participants"]
-    spec = chart.page_spec("../../", "wiki-loves-earth")
-    assert spec["transform"][0] == {"filter": {"equal": "wiki-loves-earth", "field": "campaign"}}
-    other = chart.page_spec("../../", "another")
-    assert other["transform"][0]["filter"]["equal"] == "another"
-    with pytest.raises(ChartError, match="campaign"):
-        chart.spec_json("../../")
+    spec = chart.page_spec("../../", "data/v1/campaigns/wiki_loves_earth/campaign_activity.json")
+    assert spec["data"]["url"] == "../../data/v1/campaigns/wiki_loves_earth/campaign_activity.json"
+    assert "campaign" not in json.dumps(spec.get("transform", []))  # no filter: the file holds only its rows
 
 
 def test_spec_json_cannot_break_out_of_its_script_tag(compiled):
     text = compiled["campaign-retention"].spec_json("../../", '</script><script>alert("x")</script>')
     assert "<" not in text and ">" not in text
-    assert json.loads(text)["transform"][0]["filter"]["equal"] == '</script><script>alert("x")</script>'
+    assert json.loads(text)["data"]["url"].endswith('</script><script>alert("x")</script>')
     assert script_json("a&b") == '"a\\u0026b"'
 
 
-def test_missing_column_names_the_chart_and_the_column(datasets):
+def test_missing_column_names_the_file_the_chart_and_the_column(datasets):
     dataset = datasets["monthly_activity"]
     without_edits = replace(dataset, columns=tuple(c for c in dataset.columns if c.name != "edits"))
-    with pytest.raises(ChartError, match=r"chart 'activity-edits' uses column\(s\) edits .*'monthly_activity'"):
-        compile_chart(charts.CHARTS_BY_ID["activity-edits"], without_edits, OPTIONS)
+    with pytest.raises(ChartError, match=r"activity\.toml: chart 'activity-edits' uses column\(s\) edits .*'monthly"):
+        compile_chart(DEFINITIONS["activity-edits"], without_edits, CONTEXT)
 
 
-def test_missing_column_in_a_transform_is_caught(datasets):
-    import altair as alt
-
-    definition = ChartDef(
-        "bad",
-        "wikis",
-        "Bad",
-        "A chart that filters on a column that does not exist.",
-        ("wiki",),
-        lambda data, options: (
-            alt.Chart(data)
-            .transform_filter(alt.FieldValidPredicate(field="nope", valid=True))
-            .mark_bar()
-            .encode(x="wiki:N")
-        ),
+def test_missing_column_in_a_spec_transform_is_caught(tmp_path, datasets):
+    (tmp_path / "bad.toml").write_text(
+        '[bad]\ndataset = "wikis"\ntitle = "Bad"\ndescription = "A chart that filters on a column that is not there."\n'
+        'spec = \'{"mark": "bar", "transform": [{"filter": {"field": "nope", "valid": true}}],'
+        ' "encoding": {"x": {"field": "wiki", "type": "nominal"}}}\'\n'
     )
+    definitions, problems = load_charts(tmp_path)
+    assert problems == []
     with pytest.raises(ChartError, match="'bad' uses column.*nope"):
-        compile_chart(definition, datasets["wikis"], OPTIONS)
+        compile_chart(definitions["bad"], datasets["wikis"], CONTEXT)
+
+
+def test_every_declaration_problem_is_reported_at_once(tmp_path):
+    (tmp_path / "a.toml").write_text(
+        '[one]\ndataset = "wikis"\ntitle = "T"\ndescription = "D"\nhelper = "pie"\n'
+        '[two]\ndataset = "wikis"\ntitle = "T"\ndescription = "D"\nhelper = "bars"\ncolour = "red"\n'
+        '[three]\ndataset = "nowhere"\ntitle = "T"\ndescription = "D"\nhelper = "bars"\nargs = { x = "a", y = "b" }\n'
+        '[four]\ndataset = "wikis"\ntitle = "T"\ndescription = "D"\nhelper = "bars"\nargs = { x = "wiki", y = "big" }\n'
+        '[five]\ndataset = "wikis"\ntitle = "T"\ndescription = "D"\nhelper = "bars"\nargs = { x = "wiki", nope = 1 }\n'
+    )
+    definitions, problems = load_charts(tmp_path)
+    schemas = {"wikis": empty_dataset("wikis")}
+    problems += check_charts(definitions, schemas, CONTEXT)
+    text = "\n".join(problems)
+    assert "unknown helper 'pie'" in text and "unknown key(s) colour" in text
+    assert "'nowhere', which no query or derivation declares (there are: wikis)" in text
+    assert "'four' uses column(s) big" in text and "'five' could not be built" in text
+    assert all(p.startswith("templates/charts/a.toml") for p in problems) and len(problems) == 5
 
 
 def test_table_columns_are_checked_too(datasets):
-    definition = replace(charts.CHARTS_BY_ID["wikis-top"], table=("wiki", "population"))
+    definition = replace(DEFINITIONS["wikis-top"], table={"columns": ["wiki", "population"]})
     with pytest.raises(ChartError, match="population"):
-        compile_chart(definition, datasets["wikis"], OPTIONS)
+        compile_chart(definition, datasets["wikis"], CONTEXT)
 
 
 def test_a_chart_of_another_dataset_is_refused(datasets):
     with pytest.raises(ChartError, match="draws 'wikis'"):
-        compile_chart(charts.CHARTS_BY_ID["wikis-top"], datasets["campaigns"], OPTIONS)
+        compile_chart(DEFINITIONS["wikis-top"], datasets["campaigns"], CONTEXT)
 
 
 def test_charts_of_absent_datasets_are_left_out(datasets):
-    compiled = compile_charts({"wikis": datasets["wikis"]}, OPTIONS)
+    compiled = compile_charts(DEFINITIONS, {"wikis": datasets["wikis"]}, CONTEXT)
     assert set(compiled) == {"wikis-top"}
+
+
+def test_settings_reach_chart_arguments(datasets):
+    spec = compile_chart(DEFINITIONS["campaign-retention-histogram"], datasets["campaign_retention"], CONTEXT).spec
+    assert {"filter": {"field": "months_after", "equal": 3}} in spec["transform"]
+    other = {"settings": {"retention_windows": [2, 4, 12]}}
+    spec = compile_chart(DEFINITIONS["campaign-retention-histogram"], datasets["campaign_retention"], other).spec
+    assert {"filter": {"field": "months_after", "equal": 4}} in spec["transform"]
 
 
 def test_static_svg_is_drawn_from_inline_rows(compiled, datasets):
@@ -122,9 +146,24 @@ def test_static_svg_is_drawn_from_inline_rows(compiled, datasets):
     assert "not yet measurable" in svg and "too few to publish" in svg  # the legend
 
 
-def test_dataset_column_types_match_the_encodings(datasets):
+def test_incomplete_months_are_drawn_apart_when_the_dataset_says_so(datasets):
+    dataset = datasets["monthly_activity"]
+    assert "complete" not in dataset.column_names
+    plain = compile_chart(DEFINITIONS["activity-participants"], dataset, CONTEXT)
+    assert plain.complete == "" and "strokeDash" not in json.dumps(plain.spec)  # tolerated when absent
+    flagged = replace(dataset, columns=(*dataset.columns, Column("complete", "boolean", "Month complete.")))
+    frame = dataset.frame.assign(complete=[True] * (len(dataset.frame) - 1) + [False])
+    flagged = flagged.with_frame(frame)
+    lines = compile_chart(DEFINITIONS["activity-participants"], flagged, CONTEXT)
+    assert lines.complete == "complete" and "strokeDash" in json.dumps(lines.spec)
+    bars = compile_chart(DEFINITIONS["activity-edits"], flagged, CONTEXT)
+    assert "opacity" in json.dumps(bars.spec["encoding"])
+    svg = lines.svg(flagged.records())
+    assert "stroke-dasharray" in svg
+
+
+def test_dataset_column_types_match_the_encodings(compiled):
     """Quantitative encodings only on number/integer columns (a string would draw nothing)."""
-    compiled = compile_charts(datasets, OPTIONS)
     for chart in compiled.values():
         types = {c.name: c.type for c in chart.dataset.columns}
 
@@ -139,7 +178,3 @@ def test_dataset_column_types_match_the_encodings(datasets):
                     walk(item)
 
         walk(chart.spec)
-
-
-def test_column_helper_is_the_dataset_type():
-    assert Column("a", "integer", "A").name == "a"

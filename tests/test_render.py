@@ -1,7 +1,8 @@
 """Render: pages exist, links and chart URLs resolve, values are escaped, missing data is said plainly.
 
-`make_datasets` / `make_site` are the fixture factory shared by test_charts.py, test_browser.py
-and benchmarks/render.py: small hand-made Datasets with the published columns of docs/datasets.md.
+`make_frames` / `make_site` are the fixture factory shared by test_charts.py, test_browser.py,
+test_pages.py and benchmarks/render.py: small hand-made Datasets with the published columns of
+docs/datasets.md, rendered through the real content under templates/.
 """
 
 from __future__ import annotations
@@ -11,15 +12,25 @@ import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 import pandas as pd
 import pytest
 
+from build import entities
 from build.config import load_settings
 from build.datasets import Column, Dataset, datapackage, publish_dataset, write_datapackage
-from build.render import EXTERNAL_LINK_PREFIXES, RESERVED_SLUGS, RenderError, page_slug, render_site
+from build.entities import RESERVED, entity_slug
+from build.render import RenderError, check_content, load_content, render_site
 
 AS_OF = dt.date(2025, 6, 15)
+# External links the Dashboard's pages may carry (href only; nothing is ever loaded from outside the site).
+EXTERNAL_LINK_PREFIXES = (
+    "https://spdx.org/licenses/",
+    "https://outreachdashboard.wmflabs.org/",
+    "https://meta.wikimedia.org/wiki/",
+    "https://frictionlessdata.io/",
+)
 HOSTILE = '<script>alert("x")</script>'
 
 SCHEMAS = {
@@ -62,10 +73,21 @@ SORT_KEYS = {
 }
 
 
+# Units as the real schemas give them: shares are fractions, counts have a unit, years and ids none.
+FRACTIONS = {"retention", "training_completion_rate"}
+NO_UNIT = {"year", "months_since", "months_after", "campaign_id", "course_id"}
+
+
+def _unit(name: str, column_type: str) -> str | None:
+    if name in FRACTIONS:
+        return "fraction"
+    return "count" if column_type in ("integer", "number") and name not in NO_UNIT else None
+
+
 def empty_dataset(name: str) -> Dataset:
     columns = tuple(
-        Column(item.split(":")[0], item.split(":")[1], f"The {item.split(':')[0].replace('_', ' ')}.")
-        for item in SCHEMAS[name].split()
+        Column(c, t, f"The {c.replace('_', ' ')}.", _unit(c, t))
+        for c, t in (item.split(":") for item in SCHEMAS[name].split())
     )
     title = name.replace("_", " ").capitalize()
     return Dataset(name, title, f"Test dataset {name}.", columns, SORT_KEYS.get(name, ()), "tests")
@@ -300,23 +322,32 @@ def make_status(names, stale=(), missing=()) -> dict:
     }
 
 
-def make_site(out: Path, n_campaigns: int = 3, without=(), stale=(), hostile=True):
+def checked_content(templates=None):
+    """The content, checked (as the pipeline does before any query) against every fixture schema."""
+    content = load_content(templates) if templates else load_content()
+    check_content(content, {name: empty_dataset(name) for name in SCHEMAS}, load_settings(None, as_of=AS_OF))
+    return content
+
+
+def publish_all(datasets: dict, out: Path, content) -> dict:
+    """What the pipeline's publish stage does: each dataset's files, each entity's, datapackage.json."""
+    published = {name: publish_dataset(dataset, out) for name, dataset in datasets.items()}
+    files = entities.publish_entity_data(datasets, content.entity_kinds, out)
+    package = datapackage(list(published.values()), title="Almanac", license_id="CC0-1.0", base_url="")
+    package["resources"] += entities.resources(files)
+    write_datapackage(package, out / "data" / "v1")
+    return published
+
+
+def make_site(out: Path, n_campaigns: int = 3, without=(), stale=(), hostile=True, frames=None):
     """Publish the hand-made datasets into `out`, render the site; return (paths, datasets, status)."""
     settings = load_settings(None, as_of=AS_OF)
-    frames = make_frames(n_campaigns, hostile)
-    datasets, published = {}, {}
-    for name in SCHEMAS:
-        if name in without:
-            continue
-        dataset = empty_dataset(name).with_frame(frames[name])
-        datasets[name] = dataset
-        published[name] = publish_dataset(dataset, out)
-    write_datapackage(
-        datapackage(list(published.values()), title="Almanac", license_id="CC0-1.0", base_url=""),
-        out / "data" / "v1",
-    )
+    frames = frames or make_frames(n_campaigns, hostile)
+    content = checked_content()
+    datasets = {name: empty_dataset(name).with_frame(frames[name]) for name in SCHEMAS if name not in without}
+    published = publish_all(datasets, out, content)
     status = make_status(list(SCHEMAS), stale=stale, missing=without)
-    paths = render_site(datasets, published, status, settings, out)
+    paths = render_site(datasets, published, status, settings, out, content)
     return paths, datasets, status
 
 
@@ -365,7 +396,7 @@ def parse(path: Path) -> Links:
 
 
 def resolve(page: Path, url: str) -> Path:
-    target = url.split("#")[0].split("?")[0]
+    target = unquote(url.split("#")[0].split("?")[0])
     base = page.parent
     resolved = (base / target) if target else page
     return resolved / "index.html" if (target.endswith("/") or target in ("", ".", "./")) and target else resolved
@@ -404,8 +435,9 @@ def test_every_expected_page_exists(site):
 
 def test_hostile_slug_stays_inside_campaigns(site):
     out, _ = site
-    assert (out / "campaigns" / "etc-passwd" / "index.html").is_file()
-    assert (out / "campaigns" / "wiki-loves-cafe-2024" / "index.html").is_file()
+    assert (out / "campaigns" / "etc-passwd-100" / "index.html").is_file()
+    assert (out / "campaigns" / "Wiki-Loves-Café-2024-101" / "index.html").is_file()
+    assert (out / "data/v1/campaigns/etc-passwd-100/campaign_activity.json").is_file()
     assert not (out.parent / "etc").exists()
     for path in out.rglob("*"):
         assert path.resolve().is_relative_to(out.resolve())
@@ -418,7 +450,7 @@ def test_chart_data_urls_resolve_relative_to_the_page(site):
         for spec in parse(page).specs:
             url = spec["data"]["url"]
             assert not url.startswith(("/", "http")), url
-            assert (page.parent / url).resolve().is_file(), f"{page}: {url}"
+            assert (page.parent / unquote(url)).resolve().is_file(), f"{page}: {url}"
             assert "values" not in spec["data"]
             assert spec.get("description")
             seen += 1
@@ -434,7 +466,7 @@ def test_every_local_link_and_image_resolves(site):
                 continue
             if url.startswith(("#", "data:")) or url == "../status.json" or url == "../../status.json":
                 continue
-            target = page.parent / url.split("#")[0]
+            target = page.parent / unquote(url.split("#")[0])
             if url.split("#")[0].endswith("/") or url.split("#")[0] in ("", "./"):
                 target = target / "index.html"
             assert target.resolve().is_file(), f"{page}: {attribute}={url}"
@@ -461,18 +493,20 @@ def test_hostile_titles_are_escaped(site):
         if "alert(" in html:
             checked += 1
     assert checked >= 2  # the campaign page and the campaigns index show the escaped title
-    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in (out / "campaigns/etc-passwd/index.html").read_text()
+    assert (
+        "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in (out / "campaigns/etc-passwd-100/index.html").read_text()
+    )
 
 
 def test_suppressed_and_censored_are_words(site):
     out, _ = site
-    hostile = (out / "campaigns/etc-passwd/index.html").read_text()
+    hostile = (out / "campaigns/etc-passwd-100/index.html").read_text()
     assert "too few to publish" in hostile  # campaign 0 has fewer than k_min new editors
-    totals = hostile.split("totals-heading", 1)[1].split("</section>", 1)[0]
+    totals = hostile.split("totals-heading", 1)[1].split("activity-heading", 1)[0]
     assert "too few to publish" in totals  # campaigns.new_editors is empty for a suppressed group
     activity = (out / "activity/index.html").read_text()
     assert "too few to publish" in activity  # monthly_activity.new_participants of a small cohort
-    normal = (out / "campaigns/wiki-loves-cafe-2024/index.html").read_text()
+    normal = (out / "campaigns/Wiki-Loves-Café-2024-101/index.html").read_text()
     assert "not yet measurable" in normal  # k = 6 has not ended by the as-of date
     heatmap = (out / "retention/index.html").read_text()
     assert "not yet measurable" in heatmap and "too few to publish" in heatmap
@@ -564,7 +598,7 @@ def test_stale_banner_names_stale_datasets(tmp_path):
 
 def test_nothing_at_all(tmp_path):
     settings = load_settings(None, as_of=AS_OF)
-    render_site({}, {}, {}, settings, tmp_path)
+    render_site({}, {}, {}, settings, tmp_path, checked_content())
     for page in EXPECTED_PAGES:
         assert (tmp_path / page).is_file()
     assert "Not available" in (tmp_path / "index.html").read_text()
@@ -580,7 +614,7 @@ def test_pages_of_campaigns_no_longer_published_are_removed(tmp_path):
     (keep / "notes.txt").write_text("someone else's file")
     make_site(tmp_path)
     assert not old.exists() and (keep / "notes.txt").exists()
-    assert (tmp_path / "campaigns/etc-passwd/index.html").is_file()
+    assert (tmp_path / "campaigns/etc-passwd-100/index.html").is_file()
 
 
 def test_unchanged_pages_are_not_rewritten(tmp_path):
@@ -594,43 +628,42 @@ def test_unchanged_pages_are_not_rewritten(tmp_path):
 @pytest.mark.parametrize(
     ("slug", "id", "taken", "expected"),
     [
+        ("wiki_loves_monuments_2024", 1, set(), "wiki_loves_monuments_2024"),
         ("wiki-loves-monuments-2024", 1, set(), "wiki-loves-monuments-2024"),
-        ("Wiki Loves Monuments 2024", 1, set(), "wiki-loves-monuments-2024"),
-        ("../../etc/passwd", 9, set(), "etc-passwd"),
-        ("..", 4, set(), "campaign-4"),
-        ("/", 5, set(), "campaign-5"),
-        ("", 6, set(), "campaign-6"),
-        ("   ", 7, set(), "campaign-7"),
-        ("Café crème", 2, set(), "cafe-creme"),
-        ("Straße", 2, set(), "strasse"),
-        ("Вики-марафон", 8, set(), "viki-marafon"),
-        ("вики-весна_2021", 14, set(), "viki-vesna-2021"),
-        ("Ελληνικά", 8, set(), "ellinika"),
-        ("ويكي_تحدي_2015", 25, set(), "campaign-25"),
-        ("维基百科亚洲月_2016", 24, set(), "campaign-24"),
-        ("维基 Loves Earth", 3, set(), "loves-earth"),
+        ("Wiki Loves Monuments 2024", 1, set(), "Wiki-Loves-Monuments-2024-1"),
+        ("../../etc/passwd", 9, set(), "etc-passwd-9"),
+        ("..", 4, set(), "4"),
+        ("/", 5, set(), "5"),
+        ("", 6, set(), "6"),
+        ("   ", 7, set(), "7"),
+        ("Café_crème", 2, set(), "Café_crème"),
+        ("Cafe\u0301", 2, set(), "Café"),  # NFC: the folder is the composed form
+        ("вики-весна_2021", 14, set(), "вики-весна_2021"),
+        ("ويكي_تحدي_2015", 25, set(), "ويكي_تحدي_2015"),
+        ("维基百科亚洲月_2016", 24, set(), "维基百科亚洲月_2016"),
+        ("विकि_लव्स_महिला_2022", 26, set(), "विकि_लव्स_महिला_2022"),  # vowel signs are marks, kept
         ("2024", 3, set(), "2024"),
-        ("wikidata_zürich_2021", 27, set(), "wikidata-zurich-2021"),
-        ("semaine_de_l'afrique_2021", 10, set(), "semaine-de-l-afrique-2021"),
-        ("a__b--c", 1, set(), "a-b-c"),
-        ("-edge-", 1, set(), "edge"),
+        ("semaine_de_l'afrique_2021", 10, set(), "semaine_de_l-afrique_2021-10"),
+        ("-edge-", 1, set(), "edge-1"),
         ("index", 11, set(), "index-11"),
         ("assets", 12, set(), "assets-12"),
-        ("CON", 13, set(), "con-13"),
-        ("art+feminism", 3, {"art-feminism"}, "art-feminism-3"),
-        ("Art Feminism", 3, {"art-feminism", "art-feminism-3"}, "art-feminism-3-2"),
-        ("x" * 200, 1, set(), "x" * 80),
-        ("a/b\\c", 1, set(), "a-b-c"),
-        ("<script>", 1, set(), "script"),
+        ("CON", 13, set(), "CON-13"),
+        ("art+feminism", 3, set(), "art-feminism-3"),
+        ("wlm", 7, {"wlm"}, "wlm-7"),
+        ("WLM", 7, {"wlm"}, "WLM-7"),  # unique ignoring case, for case-insensitive file systems
+        ("Art Feminism", 3, {"art-feminism-3"}, "Art-Feminism-3-2"),
+        ("x" * 200, 1, set(), "x" * 80 + "-1"),
+        ("a/b\\c", 1, set(), "a-b-c-1"),
+        ("<script>", 1, set(), "script-1"),
     ],
 )
-def test_page_slug(slug, id, taken, expected):
+def test_entity_slug(slug, id, taken, expected):
     before = set(taken)
-    result = page_slug(slug, id, taken)
+    result = entity_slug(slug, id, taken)
     assert result == expected
     assert taken == before  # pure
-    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", result)
-    assert result not in RESERVED_SLUGS and ".." not in result and "/" not in result
+    assert "/" not in result and "\\" not in result and not result.startswith(".")
+    assert result.casefold() not in RESERVED and result.casefold() not in taken
 
 
 @pytest.mark.parametrize(
@@ -645,56 +678,58 @@ def test_page_slug(slug, id, taken, expected):
     ],
 )
 def test_number_formats(value, compact, exact):
-    from build.render import format_compact, format_number
+    from build.formatting import format_compact, format_number
 
     assert (format_compact(value), format_number(value)) == (compact, exact)
 
 
-def test_page_slug_is_stable_for_a_collision():
-    # Two campaigns whose slugs fold to the same name: the clean one keeps it, the other gets its id.
-    first = page_slug("wlm", 50, set())
-    second = page_slug("WLM", 7, {first})
-    assert (first, second) == ("wlm", "wlm-7")
-    assert page_slug("WLM", 7, {"wlm"}) == second
+def test_non_latin_campaign_keeps_its_slug_and_links_percent_encode_it(tmp_path):
+    frames = make_frames(3, hostile=False)
+    for name in ("campaigns", "campaign_activity", "campaign_courses", "campaign_retention"):
+        frames[name]["campaign"] = frames[name]["campaign"].replace("campaign-0002", "вики-весна_2021")
+    make_site(tmp_path, frames=frames)
+    assert (tmp_path / "campaigns/вики-весна_2021/index.html").is_file()
+    assert (tmp_path / "data/v1/campaigns/вики-весна_2021/campaign_activity.csv").is_file()
+    index = (tmp_path / "campaigns/index.html").read_text()
+    assert 'href="../campaigns/%D0%B2%D0%B8%D0%BA%D0%B8-%D0%B2%D0%B5%D1%81%D0%BD%D0%B0_2021/"' in index
 
 
 def test_campaign_collisions_give_distinct_stable_folders(tmp_path):
-    settings = load_settings(None, as_of=AS_OF)
     frames = make_frames(3, hostile=False)
-    frames["campaigns"].loc[0, "campaign"] = "wlm"
-    frames["campaigns"].loc[2, "campaign"] = "WLM"
-    for name in ("campaign_activity", "campaign_courses", "campaign_retention"):
-        frames[name] = frames[name][~frames[name]["campaign"].isin(["campaign-0000", "campaign-0002"])]
-    datasets = {n: empty_dataset(n).with_frame(frames[n]) for n in ("campaigns", "campaign_courses", "courses")}
-    published = {n: publish_dataset(d, tmp_path) for n, d in datasets.items()}
-    render_site(datasets, published, {}, settings, tmp_path)
-    assert (tmp_path / "campaigns/wlm/index.html").is_file()
+    for name in ("campaigns", "campaign_activity", "campaign_courses", "campaign_retention"):
+        frames[name]["campaign"] = frames[name]["campaign"].replace({"campaign-0000": "WLM", "campaign-0002": "wlm"})
+    make_site(tmp_path, frames=frames)
+    assert (tmp_path / "campaigns/WLM/index.html").is_file()  # both safe: the smaller id (100) keeps its name
     assert (tmp_path / "campaigns/wlm-102/index.html").is_file()
+    folders = sorted(p.name for p in (tmp_path / "campaigns").iterdir() if p.is_dir())
+    assert len({f.casefold() for f in folders}) == len(folders) == 3
 
 
 def test_markdown_page_front_matter_and_template_errors(tmp_path):
-    from build import render
-
     templates = tmp_path / "templates"
-    import shutil
-
-    shutil.copytree(render.TEMPLATES, templates)
+    (templates / "pages").mkdir(parents=True)
     (templates / "pages" / "about.md").write_text(
         "---\ntitle: About us\nnav_order: 5\n---\n\nk is {{ settings.k_min }}. <b>{{ '<i>' }}</b>\n", encoding="utf-8"
     )
+    (templates / "pages" / "status.html").write_text(
+        "---\ntitle: Status\nnav_order: 9\n---\n{% extends 'layouts/base.html' %}{% block content %}ok{% endblock %}"
+    )
     out = tmp_path / "site"
     settings = load_settings(None, as_of=AS_OF)
-    render.SiteRenderer({}, {}, {}, settings, out, templates).render()
+    render_site({}, {}, {}, settings, out, load_content(templates))
     about = (out / "about/index.html").read_text()
     assert "About us" in about and "k is 5." in about and "&lt;i&gt;" in about
     assert 'href="../about/"' in (out / "status/index.html").read_text()
 
+    def problems():
+        with pytest.raises(RenderError) as caught:
+            check_content(load_content(templates), {}, settings)
+        return str(caught.value)
+
     (templates / "pages" / "broken.md").write_text("---\ntitle: Broken\n---\n\nline\n{{ settings.k_mni }}\n")
-    with pytest.raises(RenderError, match=r"broken\.md:6"):
-        render.SiteRenderer({}, {}, {}, settings, out, templates).render()
+    assert re.search(r"broken\.md:6", problems())
     (templates / "pages" / "broken.md").write_text("---\ntitle: Broken\n---\n\n{% if %}\n")
-    with pytest.raises(RenderError, match=r"broken\.md:5"):
-        render.SiteRenderer({}, {}, {}, settings, out, templates).render()
+    assert re.search(r"broken\.md:5", problems())
     (templates / "pages" / "broken.md").write_text("---\nlayout: page.html\n---\nno title\n")
     with pytest.raises(RenderError, match="title"):
-        render.SiteRenderer({}, {}, {}, settings, out, templates).render()
+        load_content(templates)

@@ -75,7 +75,38 @@
     });
   }
 
+  function fold(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  // A search box above a table with data-search: rows whose text does not hold every typed word
+  // are hidden. Without JavaScript the whole table shows.
+  function makeSearchable(table, index) {
+    var wrap = table.closest(".table-wrap") || table;
+    var box = document.createElement("p");
+    box.className = "table-search";
+    var id = "table-search-" + index;
+    box.innerHTML = '<label for="' + id + '">Search</label> <input type="search" id="' + id + '" autocomplete="off"> <output aria-live="polite"></output>';
+    wrap.parentNode.insertBefore(box, wrap);
+    var input = box.querySelector("input");
+    var count = box.querySelector("output");
+    var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+    var texts = rows.map(function (row) { return fold(row.textContent); });
+    input.setAttribute("aria-label", "Search " + table.getAttribute("data-search"));
+    input.addEventListener("input", function () {
+      var words = fold(input.value).split(/\s+/).filter(Boolean);
+      var shown = 0;
+      rows.forEach(function (row, i) {
+        var match = words.every(function (word) { return texts[i].indexOf(word) >= 0; });
+        row.hidden = !match;
+        if (match) shown += 1;
+      });
+      count.textContent = words.length ? shown + " of " + rows.length + " rows" : "";
+    });
+  }
+
   function start() {
+    document.querySelectorAll("table[data-search]").forEach(makeSearchable);
     document.querySelectorAll("table.sortable").forEach(makeSortable);
     drawCharts();
   }

@@ -1,0 +1,230 @@
+"""Entities: a page per row of a dataset, with its own data files.
+
+An entity page is one template, `templates/pages/<folder>/[<key>].md` (or .html), whose front matter
+names the dataset and its columns:
+
+    entity:
+      dataset: campaigns      # one page per row of this dataset
+      key: campaign           # the column that names a row; other datasets with this column are split by it
+      id: campaign_id         # optional: a stable id, used only to make an unsafe or clashing slug unique
+                              # (without one, the suffix is a short hash of the key's value)
+      title: title            # the column shown as the page's title (default: key)
+
+Folders: the key's value, NFC-normalised UTF-8, kept as it is when it is safe (letters of any
+script, digits, "_", "-" and "." inside; at most 80 characters; not reserved; unique ignoring case), so a
+non-Latin name keeps its own URL (links percent-encode it). Otherwise runs of other characters
+become "-" and "-<id>" is appended; the id, never the order of processing, makes it unique, so a
+page keeps its URL from one run to the next.
+
+Data files: every published dataset that has the key column is also written per entity, at
+`data/v<version>/<folder>/<slug>/<dataset>.csv|json` (the rows of that entity, in the published
+order, byte-for-byte the same writers), and listed in datapackage.json. Folders of entities that
+are gone are removed, pages and data alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import quote
+
+from build.datasets import Dataset, data_folder, to_csv_bytes, to_json_bytes, write_if_changed
+
+SLUG_MAX = 80
+# Names a folder may never take: the index, site folders, and names Windows cannot hold.
+RESERVED = frozenset(
+    {"index", "assets", "data", "current", "con", "prn", "aux", "nul"}
+    | {f"com{i}" for i in range(10)}
+    | {f"lpt{i}" for i in range(10)}
+)
+_EDGE = "-_"
+
+
+def _allowed(ch: str) -> bool:
+    """Letters and digits of any script, their combining marks (Devanagari vowel signs…), '_', '-', '.'."""
+    return ch.isalnum() or ch in "-_." or unicodedata.category(ch).startswith("M")
+
+
+class EntityError(Exception):
+    """An entity template's front matter is wrong (named with its file)."""
+
+
+@dataclass(frozen=True)
+class EntityKind:
+    """One entity template: which dataset makes its pages, and where they go."""
+
+    folder: str  # the pages' folder, e.g. "campaigns" (pages at <folder>/<slug>/)
+    dataset: str
+    key: str
+    id: str
+    title: str
+    source: str  # the template file, for errors
+
+
+def is_safe(text: str) -> bool:
+    """A folder name kept as it is: letters and digits of any script, '_' and '-' inside, ≤ 80 chars."""
+    return (
+        0 < len(text) <= SLUG_MAX
+        and all(_allowed(ch) for ch in text)
+        and text[0] not in _EDGE + "."
+        and text[-1] not in _EDGE + "."
+        and ".." not in text
+        and text.casefold() not in RESERVED
+        and unicodedata.is_normalized("NFC", text)
+    )
+
+
+def entity_slug(value, id, taken: set[str]) -> str:
+    """The folder of an entity whose key is `value`; unique against `taken` (casefolded names). Pure.
+
+    >>> entity_slug("вики-весна_2021", 14, set())
+    'вики-весна_2021'
+    >>> entity_slug("../../etc/passwd", 9, set())
+    'etc-passwd-9'
+    >>> entity_slug("WLM", 7, {"wlm"})
+    'WLM-7'
+    """
+    text = unicodedata.normalize("NFC", str(value if value is not None else ""))
+    if is_safe(text) and text.casefold() not in taken:
+        return text
+    cleaned = re.sub("-+", "-", "".join(ch if _allowed(ch) else "-" for ch in text))
+    cleaned = re.sub(r"\.{2,}", "-", cleaned).strip(_EDGE + ".")[:SLUG_MAX].rstrip(_EDGE + ".")
+    base = f"{cleaned}-{id}" if cleaned else str(id)
+    candidate, suffix = base, 2
+    while candidate.casefold() in taken or candidate.casefold() in RESERVED:
+        candidate, suffix = f"{base}-{suffix}", suffix + 1
+    return candidate
+
+
+def entity_slugs(rows: list[dict], kind: EntityKind) -> dict:
+    """Key value → folder name, stable across runs: safe names first (by id), then the others by id."""
+    taken: set[str] = set()
+    result = {}
+
+    def order(row):
+        value = unicodedata.normalize("NFC", str(row.get(kind.key) or ""))
+        return (not is_safe(value), str(stable_id(row, kind)).zfill(20), value)
+
+    for row in sorted(rows, key=order):
+        name = entity_slug(row.get(kind.key), stable_id(row, kind), taken)
+        taken.add(name.casefold())
+        result[row.get(kind.key)] = name
+    return result
+
+
+def stable_id(row: dict, kind: EntityKind):
+    """The row's id column, or (without one) 6 hex digits of a hash of its key: stable across runs."""
+    if kind.id and row.get(kind.id) is not None:
+        return row[kind.id]
+    return hashlib.sha256(str(row.get(kind.key)).encode("utf-8")).hexdigest()[:6]
+
+
+def href(folder: str, slug: str) -> str:
+    """The page's URL below the site root, percent-encoded: 'campaigns/%D0%B2%D0%B8/'."""
+    return f"{folder}/{quote(slug, safe='')}/"
+
+
+def data_path(kind: EntityKind, slug: str, dataset: Dataset, extension: str) -> str:
+    """An entity's data file below data/v<version>/ (not encoded; a file path)."""
+    return f"{kind.folder}/{slug}/{dataset.name}.{extension}"
+
+
+def data_href(kind: EntityKind, slug: str, dataset: Dataset, extension: str) -> str:
+    """The same file as a URL below the site root."""
+    return f"data/v{dataset.version}/{kind.folder}/{quote(slug, safe='')}/{dataset.name}.{extension}"
+
+
+def split(dataset: Dataset, key: str) -> dict:
+    """The dataset's rows per key value, as Datasets (already normalised and in the published order)."""
+    if key not in dataset.column_names or dataset.frame.empty:
+        return {}
+    parts = {}
+    for value, frame in dataset.frame.groupby(key, sort=False, dropna=True):
+        parts[value] = replace(dataset, frame=frame.reset_index(drop=True))
+    return parts
+
+
+@dataclass(frozen=True)
+class EntityFile:
+    """One written per-entity file, for datapackage.json."""
+
+    kind: EntityKind
+    entity_id: int | str
+    dataset: Dataset
+    path: str  # below data/v<version>/
+    extension: str
+    bytes: int
+    sha256: str
+    rows: int
+
+
+def publish_entity_data(datasets: dict[str, Dataset], kinds: list[EntityKind], out_dir: Path) -> list[EntityFile]:
+    """Write every entity's own rows of each published dataset with its key column; remove vanished ones."""
+    written: list[EntityFile] = []
+    for kind in kinds:
+        source = datasets.get(kind.dataset)
+        rows = source.records() if source is not None else []
+        slugs = entity_slugs(rows, kind)
+        ids = {row.get(kind.key): stable_id(row, kind) for row in rows}
+        split_datasets = [d for d in datasets.values() if d.publish and kind.key in d.column_names]
+        for dataset in sorted(split_datasets, key=lambda d: d.name):
+            for value, part in split(dataset, kind.key).items():
+                if value not in slugs:
+                    continue
+                written += _write_entity(kind, slugs[value], ids[value], part, out_dir)
+        for version in sorted({d.version for d in datasets.values()}):
+            remove_vanished(data_folder(out_dir, version) / kind.folder, set(slugs.values()), {".csv", ".json"})
+    return written
+
+
+def _write_entity(kind: EntityKind, slug: str, entity_id, part: Dataset, out_dir: Path) -> list[EntityFile]:
+    files = []
+    for extension, content in (("csv", to_csv_bytes(part)), ("json", to_json_bytes(part))):
+        relative = data_path(kind, slug, part, extension)
+        result = write_if_changed(data_folder(out_dir, part.version) / relative, content)
+        files.append(
+            EntityFile(kind, entity_id, part, relative, extension, result.bytes, result.sha256, len(part.frame))
+        )
+    return files
+
+
+def remove_vanished(folder: Path, keep: set[str], suffixes: set[str]) -> None:
+    """Delete sub-folders of `folder` not in `keep` that hold only files with these suffixes (what the
+    build writes there), so someone else's files are never touched."""
+    for child in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if not child.is_dir() or child.name in keep:
+            continue
+        files = list(child.iterdir())
+        if files and all(f.is_file() and f.suffix in suffixes for f in files):
+            for file in files:
+                file.unlink()
+            child.rmdir()
+
+
+def resources(files: list[EntityFile]) -> list[dict]:
+    """datapackage.json resources of the per-entity files (names from the id: slugs may be any script)."""
+    result = []
+    for item in sorted(files, key=lambda f: (f.kind.folder, str(f.entity_id).zfill(20), f.dataset.name, f.extension)):
+        dataset = item.dataset
+        entry = {
+            "name": f"{item.kind.folder}-{item.entity_id}-{dataset.name}-{item.extension}".lower(),
+            "path": item.path,
+            "format": item.extension,
+            "mediatype": "text/csv" if item.extension == "csv" else "application/json",
+            "profile": "tabular-data-resource",
+            "title": f"{dataset.title}: {item.path.rsplit('/', 2)[-2]}",
+            "encoding": "utf-8",
+            "rows": item.rows,
+            "schema": {"fields": [column.frictionless() for column in dataset.columns]},
+        }
+        if item.extension == "csv":
+            entry["bytes"] = item.bytes
+            entry["dialect"] = {"delimiter": ",", "lineTerminator": "\n", "header": True}
+        else:
+            entry["bytes_on_disk"] = item.bytes
+        entry["hash"] = f"sha256:{item.sha256}"
+        result.append(entry)
+    return result
