@@ -26,7 +26,7 @@ from build.render import TEMPLATES, RenderError, check_content, load_content
 # Words that are the engine's own vocabulary and happen to be content names too: fields of the build
 # report (status.json), which the engine reads to say why a dataset is missing, and the names of two
 # components, value() and downloads(), and Vega-Lite's "type" key and time units.
-ENGINE_WORDS = {"status", "title", "value", "downloads", "type", "month", "year"}
+ENGINE_WORDS = {"status", "stale", "title", "value", "downloads", "type", "month", "year"}
 ENGINE = ["render", "pages", "components", "tables", "formatting", "entities", "charts", "chart_helpers"]
 
 
