@@ -25,8 +25,9 @@ from build.render import TEMPLATES, RenderError, check_content, load_content
 # derivations; pipeline.py still lists them until they move behind the content.)
 # Words that are the engine's own vocabulary and happen to be content names too: fields of the build
 # report (status.json), which the engine reads to say why a dataset is missing, and the names of two
-# components, value() and downloads(), and Vega-Lite's "type" key and time units.
-ENGINE_WORDS = {"status", "stale", "title", "value", "downloads", "type", "month", "year"}
+# components, value() and downloads(), the chart key `complete` (a completeness column), and
+# Vega-Lite's "type" key and time units.
+ENGINE_WORDS = {"status", "stale", "complete", "title", "value", "downloads", "type", "month", "year"}
 ENGINE = ["render", "pages", "components", "tables", "formatting", "entities", "charts", "chart_helpers"]
 
 
