@@ -1,4 +1,4 @@
-"""The pipeline: queries → extract → replica lookups → derive → suppress → publish → report → render → swap.
+"""The pipeline: queries → extract → derive (the content's derivation module) → publish → report → render → swap.
 
 `build_site(settings)` is the whole build, top to bottom; build.py is only its command line.
 """
@@ -8,33 +8,12 @@ from __future__ import annotations
 import errno
 import logging
 import time
-import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from build import (
-    alerts,
-    cohorts,
-    config,
-    entities,
-    extract,
-    failures,
-    metrics,
-    queries,
-    render,
-    report,
-    staging,
-    suppression,
-)
-from build.datasets import (
-    DataProblem,
-    Dataset,
-    PublishedDataset,
-    datapackage,
-    publish_dataset,
-    read_published,
-    write_datapackage,
-)
+from build import alerts, config, entities, extract, failures, queries, render, report, staging
+from build import derivations as derivations_module
+from build.datasets import Dataset, PublishedDataset, datapackage, publish_dataset, read_published, write_datapackage
+from build.derivations import Stage
 
 log = logging.getLogger("almanac")
 
@@ -107,7 +86,8 @@ def _build_site(settings: config.Settings) -> int:
         raise NothingPublished(f"no queries: {settings.queries_dir} has no .sql file (see [build] queries).")
     queries.check_sources(all_queries, settings.sources)  # so does a source name that is not configured
     log.info("Read %d queries from %s; as-of date %s", len(all_queries), settings.queries_dir, settings.as_of)
-    content = check_content(all_queries, settings)  # pages, charts and templates, before any query runs
+    derivations = load_derivations(settings)  # the site's derived datasets, chosen by its queries folder
+    content = check_content(all_queries, derived_schemas(derivations), settings)  # before any query runs
     staging_dir = staging.prepare(settings.out_dir, settings.state_dir)
     try:
         log.info("Extracting")
@@ -119,26 +99,13 @@ def _build_site(settings: config.Settings) -> int:
             where = failures.shown(settings.state_dir / failures.ERRORS_FOLDER)
             raise NothingPublished(f"every query failed: {'; '.join(reasons)}. The full errors are in {where}/.")
 
-        log.info("Looking up edits on the wiki replicas")
-        replica = extract_replica_edits(all_queries, datasets, settings)
-        extraction.failures.update(replica.extraction.failures)
-        extraction.sources.update(replica.extraction.sources)
-        save_wiki_failures(replica.extraction.sources, settings.state_dir)
-        datasets.update(replica.extraction.datasets)
-
-        log.info("Deriving metrics and cohorts")
-        derived, derive_failures = derive(datasets, extraction.failures, settings, staging_dir)
-        contain_failed_wikis(derived, derive_failures, replica, staging_dir, settings.state_dir)
-        datasets.update(derived)
-        extraction.failures.update(derive_failures)
-
-        log.info("Secondary suppression")  # no published total may give a suppressed group back
-        preregistration_days = settings.get("retention", "preregistration_days")
-        datasets.update(suppression.protect(datasets, k_min=settings.k_min, preregistration_days=preregistration_days))
+        if derivations is not None:
+            stage = Stage(datasets, extraction.failures, extraction.sources, settings, staging_dir, all_queries)
+            derivations.derive(stage)
 
         log.info("Publishing data files")
         published = publish(datasets, settings, staging_dir, content.entity_kinds)
-        build_report = make_report(settings, all_queries, datasets, extraction)
+        build_report = make_report(settings, all_queries, derived_schemas(derivations), datasets, extraction)
         document = report.status(build_report, report.previous_successes(staging_dir))
         if settings.strict and build_report.stale:
             raise NothingPublished(report.summary(document, published=False))
@@ -163,36 +130,37 @@ def _build_site(settings: config.Settings) -> int:
     return build_report.exit_code
 
 
-# The datasets `derive` computes (in this order) rather than a query; their schemas live in their modules.
-DERIVED = (metrics.MONTHLY_ACTIVITY, cohorts.PROGRAM_RETENTION, cohorts.CAMPAIGN_RETENTION)
+def load_derivations(settings: config.Settings):
+    """The derivation module queries/derivations.toml names (None: the site derives nothing)."""
+    try:
+        return derivations_module.load(settings.queries_dir)
+    except derivations_module.DerivationsError as error:
+        raise NothingPublished(str(error)) from None
+
+
+def derived_schemas(module) -> tuple[Dataset, ...]:
+    return derivations_module.schemas(module)
 
 
 def published_schemas(settings: config.Settings) -> list[Dataset]:
     """Every dataset a build publishes, without rows: the queries' and the derivations' (for the contract)."""
     declared = [query.empty_dataset() for query in queries.discover(settings.queries_dir)]
-    return [dataset for dataset in [*declared, *DERIVED] if dataset.publish]
+    derived = derived_schemas(load_derivations(settings))
+    return [dataset for dataset in [*declared, *derived] if dataset.publish]
 
 
 class NothingPublished(Exception):
     """The build stopped before publishing anything (exit code 2)."""
 
 
-def save_wiki_failures(sources: dict[str, dict], state_dir: Path) -> None:
-    """Write the error file of each wiki that could not be opened: run_per_wiki reports them as
-    Failures in its per-wiki status, with an id the status page shows, but writes no file."""
-    for state in sources.values():
-        for entry in state.get("wikis", {}).values():
-            failure = entry.get("error")
-            if isinstance(failure, failures.Failure) and not failures.error_file(state_dir, failure).exists():
-                failures.save(failure, state_dir)
-
-
-def check_content(all_queries: list[queries.Query], settings: config.Settings) -> render.Content:
+def check_content(
+    all_queries: list[queries.Query], derived: tuple[Dataset, ...], settings: config.Settings
+) -> render.Content:
     """The site's content, checked against every declared dataset; RenderError lists all problems.
 
     The content is templates/ beside site.toml when it has a pages/ folder, else the package's."""
     schemas = {q.name: q.empty_dataset() for q in all_queries if q.publish and not q.per_wiki}
-    schemas.update({schema.name: schema for schema in DERIVED})
+    schemas.update({schema.name: schema for schema in derived})
     own = settings.root / "templates"
     content = render.load_content(own if (own / "pages").is_dir() else render.TEMPLATES)
     render.check_content(content, schemas, settings)
@@ -210,156 +178,6 @@ def keep_last_published(
             if previous is not None:
                 datasets[query.name] = previous
     return datasets
-
-
-@dataclass
-class ReplicaEdits:
-    """What the per-wiki replica queries gave: their Extraction, the wikis that could not be read
-    ({wiki: why}: a replica that failed, or a `wikis` row no rule maps to a database), and the wikis
-    each campaign's retention needs ({campaign slug: wikis})."""
-
-    extraction: extract.Extraction = field(default_factory=extract.Extraction)
-    failed_wikis: dict[str, str] = field(default_factory=dict)
-    needs: dict[str, set[str]] = field(default_factory=dict)
-
-
-def extract_replica_edits(all_queries, datasets: dict[str, Dataset], settings: config.Settings) -> ReplicaEdits:
-    """Run the per-wiki replica queries for the campaigns' new editors (retention.md §2).
-
-    A wiki that fails fails only itself: the others' rows are kept, and `contain_failed_wikis`
-    later makes stale only the campaigns that need it."""
-    result = ReplicaEdits()
-    inputs = ("campaign_new_editors", "campaign_wikis", "campaigns")
-    retention_wikis = settings.get("retention", "retention_wikis")
-    for query in (q for q in all_queries if q.per_wiki):
-        failed = [name for name in inputs if name not in datasets or datasets[name].stale]
-        if failed:
-            detail = f"{query.origin}: not run, because {' and '.join(failed)} failed."
-            failure = failures.Failure(
-                failures.NOT_RUN, query.name, detail=detail, note=f"input {', '.join(failed)} failed"
-            )
-            result.extraction.failures[query.name] = failures.record(failure, settings.state_dir)
-            continue
-        editors, homes, campaigns = (datasets[name].frame for name in inputs)
-        targets = cohorts.edit_targets(editors, homes, retention_wikis)
-        period = cohorts.edit_period(campaigns, settings.get("retention", "retention_windows"), settings.as_of)
-        dataset, error, wikis = extract.run_per_wiki(query, settings, targets, extra_parameters=period)
-        unmapped = cohorts.unmapped_wikis(homes, retention_wikis)
-        for wiki, why in unmapped.items():
-            unnamed = failures.Failure(failures.NOT_RUN, f"wiki {wiki}", detail=why, note="no replica database named")
-            wikis[wiki] = {"status": "failed", "lag_seconds": None, "error": unnamed, "url": None}
-        result.needs = cohorts.campaign_needs(campaigns, editors, homes, retention_wikis)
-        for wiki, entry in wikis.items():
-            if entry["status"] != "ok":
-                entry["campaigns"] = sorted(slug for slug, needed in result.needs.items() if wiki in needed)
-        if query.source in settings.sources:
-            source = settings.sources[query.source]
-            result.extraction.sources[query.source] = extract.summarize_wikis(source, wikis)
-        if dataset is None:
-            failure = failures.as_failure(error, query.name)
-            result.extraction.failures[query.name] = failures.record(failure, settings.state_dir)
-        else:
-            result.extraction.datasets[query.name] = dataset
-            result.failed_wikis.update({w: e["error"] for w, e in wikis.items() if e["status"] != "ok"})
-    return result
-
-
-def contain_failed_wikis(
-    derived: dict[str, Dataset],
-    failed: dict[str, failures.Failure],
-    replica: ReplicaEdits,
-    staging_dir: Path,
-    state_dir: Path,
-) -> None:
-    """Campaign retention after some wikis could not be read: each campaign that needs one keeps its
-    last published rows (marked stale) or is left out when it has none; every other campaign stays
-    fresh. The dataset is then stale (exit code 1) and its report entry names the wikis and campaigns."""
-    name = cohorts.CAMPAIGN_RETENTION.name
-    if not replica.failed_wikis or name not in derived or name in failed:
-        return
-    previous = read_published(cohorts.CAMPAIGN_RETENTION, staging_dir)
-    derived[name], stale = cohorts.keep_last_published_campaigns(
-        derived[name], previous, replica.needs, replica.failed_wikis
-    )
-    if stale:
-        note = stale.describe(replica.failed_wikis)  # wiki and campaign names, and each wiki's public failure
-        failure = failures.Failure(failures.QUERY_FAILED, name, detail=note, note=note)
-        failed[name] = failures.record(failure, state_dir)
-
-
-def derive(
-    datasets: dict[str, Dataset],
-    failed: dict[str, failures.Failure],
-    settings: config.Settings,
-    staging_dir: Path,
-):
-    """Compute the derived datasets; one whose inputs failed keeps its last published rows."""
-    derived, derive_failures = {}, {}
-    recipes = _recipes(settings)
-    for schema in DERIVED:
-        inputs, make = recipes[schema.name]
-        unusable = [name for name in inputs if name not in datasets or datasets[name].stale]
-        if unusable and not any(name in datasets or name in failed for name in inputs):
-            continue  # no query of this site declares its inputs: not part of this site
-        if unusable:
-            failure = _not_derived(schema, unusable, failed)
-        else:
-            try:
-                derived[schema.name] = make(*(datasets[name] for name in inputs))
-                continue
-            except Exception as error:  # one failed derivation costs its dataset, not the build
-                failure = _derivation_failure(schema, error)
-        derive_failures[schema.name] = failures.record(failure, settings.state_dir)
-        previous = read_published(schema, staging_dir)
-        if previous is not None:
-            derived[schema.name] = previous
-    return derived, derive_failures
-
-
-def _recipes(settings: config.Settings) -> dict:
-    """Each derived dataset's name: its inputs and how to make it."""
-    as_of, k_min = settings.as_of, settings.k_min
-    return {
-        metrics.MONTHLY_ACTIVITY.name: (
-            ("activity_by_month", "participant_activity", "courses", "timeslice_updates"),
-            lambda a, p, c, u: metrics.monthly_activity(a.frame, p.frame, c.frame, u.frame, as_of, k_min),
-        ),
-        cohorts.PROGRAM_RETENTION.name: (
-            ("participant_activity",),
-            lambda p: cohorts.program_retention(p.frame, as_of, settings.get("retention", "retention_months"), k_min),
-        ),
-        cohorts.CAMPAIGN_RETENTION.name: (
-            ("campaigns", "campaign_new_editors", "campaign_wikis", "edit_days"),
-            lambda c, n, w, e: cohorts.campaign_retention(
-                c.frame,
-                n.frame,
-                w.frame,
-                e.frame,
-                as_of=as_of,
-                windows=settings.get("retention", "retention_windows"),
-                k_min=k_min,
-                retention_wikis=settings.get("retention", "retention_wikis"),
-            ),
-        ),
-    }
-
-
-def _not_derived(schema: Dataset, unusable: list[str], failed: dict[str, failures.Failure]) -> failures.Failure:
-    reasons = [
-        f"{name}: {failed[name].detail} (error {failed[name].id})" if name in failed else f"{name} is missing"
-        for name in unusable
-    ]
-    detail = f"{schema.origin}: not derived, because {', '.join(unusable)} failed:\n" + "\n".join(reasons)
-    return failures.Failure(
-        failures.NOT_DERIVED, schema.name, detail=detail, note=f"input {', '.join(unusable)} failed"
-    )
-
-
-def _derivation_failure(schema: Dataset, error: Exception) -> failures.Failure:
-    detail = f"{schema.origin}: {type(error).__name__}: {error}\n{traceback.format_exc()}"
-    if isinstance(error, DataProblem):
-        return failures.Failure(failures.DATA_PROBLEM, schema.name, detail=detail, note=error.public_note)
-    return failures.Failure(failures.DERIVATION_FAILED, schema.name, detail=detail)
 
 
 def publish(
@@ -385,15 +203,17 @@ def publish(
     return published
 
 
-def make_report(settings, all_queries, datasets: dict[str, Dataset], extraction) -> report.BuildReport:
+def make_report(
+    settings, all_queries, derived_datasets, datasets: dict[str, Dataset], extraction
+) -> report.BuildReport:
     source_states = [report.public_source(name, state) for name, state in sorted(extraction.sources.items())]
     built_at = config.utc_now()
     next_update = config.next_update(settings.get("build", "schedule"), built_at)
     result = report.BuildReport(as_of=settings.as_of, built_at=built_at, sources=source_states, next_update=next_update)
     sources = {q.name: q.source for q in all_queries}
     titles = {q.name: q.title for q in all_queries}
-    titles.update({d.name: d.title for d in DERIVED})
-    derived = [d.name for d in DERIVED if d.name in datasets or d.name in extraction.failures]
+    titles.update({d.name: d.title for d in derived_datasets})
+    derived = [d.name for d in derived_datasets]
     names = [q.name for q in all_queries if q.publish] + derived
     for name in sorted(names):
         result.add(

@@ -116,6 +116,9 @@ def public_source(name: str, state: dict) -> dict:
         "lag_seconds": state.get("lag_seconds"),
         "error": None if state.get("error") is None else str(state["error"]),
     }
+    for key in ("failed_wikis", "campaigns"):  # names only: which wikis failed, which campaigns need one
+        if key in state:
+            entry[key] = list(state[key])
     if "wikis" in state:
         entry["wikis"] = {wiki: public_source(wiki, wiki_state) for wiki, wiki_state in state["wikis"].items()}
     return entry

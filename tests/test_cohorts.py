@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from build.cohorts import campaign_retention, edit_period, edit_targets, program_retention
+from build.dashboard.cohorts import campaign_retention, edit_period, edit_targets, program_retention
 
 # Participation counts by hand. Cohort 2025-01: 6 people, 3 of them active in 2025-02,
 # none in 2025-03, 2 in 2025-04. Cohort 2025-03: 2 people (below k_min = 5), 1 active in 2025-04.

@@ -252,7 +252,7 @@ def test_monthly_activity(site):
         # none start; c3; Ana Ben Ida Jon Kim Lea Max; Ida..Max new; c3 9 + 2 (dewiki), 900+100; Ida..Max
         ("2025-01", 0, 1, 7, 5, 11, 1000, 5),
         # c6 starts; c6; Fay Uma Vic; Uma Vic (a cohort of 2 < k_min 5: suppressed, R4); c6 6, 400; Uma Vic
-        # Secondary suppression (build/suppression.py) withholds active_participants 2025-02 … 2025-06: each
+        # Secondary suppression (build/dashboard/suppression.py) withholds active_participants 2025-02 … 2025-06: each
         # month's total minus the published cohorts would narrow a suppressed cohort (Uma Vic's 2 people, then
         # their active counts, then Yan), and the other cohorts' cells that month hold too few people to hide
         # it (room down < k_min - 1 - value), so no complementary cell is enough: the totals go instead.
@@ -411,8 +411,8 @@ def test_courses(site):
             "Commons_Club/Meetup", 6, "Meetup", "Commons Club", "February 2025", "Editathon", "commons.wikimedia.org",
             "2025-01-20", "2025-02-01", "2025-02-01", F,
             3,  # Uma Vic Fay
-            # Uma Vic (2), withheld by secondary suppression (build/suppression.py): tiny-meetup's only program,
-            # so its new editors would be the campaign's suppressed count.
+            # Uma Vic (2), withheld by secondary suppression (build/dashboard/suppression.py): tiny-meetup's
+            # only program, so its new editors would be the campaign's suppressed count.
             None,
             1, 1, 400, 0, 6, 50, 3, 2, 5,
             0.0,  # 0 / 3

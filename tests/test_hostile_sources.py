@@ -150,15 +150,11 @@ def test_a_published_site_and_its_status_hold_no_password(tmp_path, demo_sources
     assert assert_no_secret_in_folder(tmp_path) > 30  # pages, data files, status, state
     status = json.loads((tmp_path / "site" / "status.json").read_text(encoding="utf-8"))
     entries = {source["name"]: source for source in status["sources"]}
-    assert entries["leak_same"]["url"] == f"mysql://***:***@{SERVER}/almanac_nodb"
-    assert entries["leak_slash"]["url"] == f"mysql://almanac_nobody:***@{SERVER}/almanac_nodb"
-    assert entries["leak_encoded"]["url"] == entries["leak_slash"]["url"]
-    assert entries["replica"]["url"] == f"mysql://almanac_nobody:***@{SERVER}/{{dbname}}_p"
+    assert all("url" not in entry for entry in entries.values()), "status.json names no source address"
+    assert {entries[name]["status"] for name in leaky} == {"down"}
+    assert entries["leak_slash"]["error"].startswith("source unreachable [error ")
     wikis = entries["replica"]["wikis"]
-    assert wikis and all(
-        wiki["status"] == "down" and wiki["url"] == f"mysql://almanac_nobody:***@{SERVER}/{name}_p"
-        for name, wiki in wikis.items()
-    )
+    assert wikis and all(wiki["status"] == "down" and "url" not in wiki for wiki in wikis.values())
 
 
 # --- no connection can write ----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from build.metrics import month_key, month_text, monthly_activity
+from build.dashboard.metrics import month_key, month_text, monthly_activity
 
 ACTIVITY = pd.DataFrame(
     [("2025-02", "edits", 10), ("2025-02", "characters_added", 500), ("2025-04", "new_editors", 2)],

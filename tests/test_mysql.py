@@ -491,7 +491,9 @@ def test_per_wiki_missing_wiki_fails_only_itself(driver, wikis, tmp_path):
         query, settings, {"enwiki": ["Zoë"], "frwiki": ["Zoë"]}, extra_parameters={"as_of_timestamp": "20261101"}
     )
     assert dataset.records() == [{"wiki": "enwiki", "username": "Zoë", "edits": 2, "first_edit": "20250101000000"}]
-    assert "frwiki" in error and "(1049)" in error and "\n" not in error
+    assert "frwiki" in error and "source unreachable [error " in error and "\n" not in error
+    assert "(1049)" not in error, "the server's words stay private"
+    assert "(1049)" in lags["frwiki"]["error"].detail
     assert lags["frwiki"]["status"] == "down" and lags["enwiki"]["status"] == "ok"
 
 

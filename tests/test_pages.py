@@ -18,17 +18,20 @@ from test_render import SCHEMAS, empty_dataset, make_site
 
 from build import queries
 from build.config import load_settings
-from build.pipeline import DERIVED
+from build.dashboard import DERIVED
 from build.render import TEMPLATES, RenderError, check_content, load_content
 
-# The engine: the modules that turn content into pages. (metrics.py and cohorts.py are the Dashboard's
-# derivations; pipeline.py still lists them until they move behind the content.)
+# The engine: the pipeline and the modules that turn content into pages. The Dashboard's derivations
+# live apart, in build/dashboard/, chosen by queries/derivations.toml.
 # Words that are the engine's own vocabulary and happen to be content names too: fields of the build
 # report (status.json), which the engine reads to say why a dataset is missing, and the names of two
 # components, value() and downloads(), the chart key `complete` (a completeness column), and
-# Vega-Lite's "type" key and time units.
-ENGINE_WORDS = {"status", "stale", "complete", "title", "value", "downloads", "type", "month", "year"}
-ENGINE = ["render", "pages", "components", "tables", "formatting", "entities", "charts", "chart_helpers"]
+# Vega-Lite's "type" key and time units; "wikis" is a per-wiki source's entry in status.json.
+ENGINE_WORDS = {"status", "stale", "complete", "wikis", "title", "value", "downloads", "type", "month", "year"}
+ENGINE = [
+    *("render", "pages", "components", "tables", "formatting", "entities", "charts", "chart_helpers"),
+    *("pipeline", "derivations", "report", "alerts", "contract", "datasets"),
+]
 
 
 def content_names() -> set[str]:

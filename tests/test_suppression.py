@@ -1,4 +1,4 @@
-"""Secondary suppression (build/suppression.py): no published total gives a suppressed group back.
+"""Secondary suppression (build/dashboard/suppression.py): no published total gives a suppressed group back.
 
 The attacks and the general check read only the published CSV files, as a reader would:
 - a month: active_participants(m) − Σ published cohorts' active in m = Σ hidden cells of m;
@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 from conftest import AS_OF, ROOT, run_build
 
-from build import cohorts, suppression
+from build.dashboard import cohorts, suppression
+from build.dashboard.metrics import month_key, month_text
 from build.datasets import Column, Dataset
-from build.metrics import month_key, month_text
 
 K_MIN = 5
 

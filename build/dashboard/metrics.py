@@ -12,7 +12,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from .datasets import Column, Dataset
+from build.datasets import Column, Dataset
 
 MONTHLY_ACTIVITY = Dataset(
     name="monthly_activity",

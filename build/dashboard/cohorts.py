@@ -12,9 +12,10 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from .datasets import Column, Dataset
+from build.datasets import Column, Dataset
+from build.wikis import WikiNameError, describe_wiki, wiki_dbname
+
 from .metrics import as_of_month_key, month_key, month_text
-from .wikis import WikiNameError, describe_wiki, wiki_dbname
 
 PROGRAM_RETENTION = Dataset(
     name="program_retention",

@@ -33,7 +33,8 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from .datasets import Dataset
+from build.datasets import Dataset
+
 from .metrics import month_key, month_text
 
 log = logging.getLogger("almanac")
