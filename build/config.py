@@ -64,6 +64,27 @@ def _string_list(value):
     return [_string(item) for item in value]
 
 
+def _one_of(*choices: str) -> Callable[[Any], str]:
+    def check(value):
+        if value not in choices:
+            raise ValueError
+        return value
+
+    return check
+
+
+def _month_or_empty(value):
+    if not isinstance(value, str) or (value and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value)):
+        raise ValueError
+    return value
+
+
+def _spark_conf(value):
+    if not isinstance(value, dict) or not all(isinstance(v, str | int | float | bool) for v in value.values()):
+        raise ValueError
+    return dict(value)
+
+
 def _date_or_empty(value):
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
@@ -211,6 +232,31 @@ SCHEMA: tuple[Setting, ...] = (
         "a list of wiki database names such as ['enwiki']",
         [],
         "Campaign retention: wikis to count edits on; empty means the courses' home wikis.",
+    ),
+    Setting(
+        "retention",
+        "edits_source",
+        _one_of("replica", "history"),
+        "replica or history",
+        "replica",
+        "Campaign retention: where edits are counted: the wiki replicas, per wiki (replica), or the edit history "
+        "of every wiki in one Spark query (history: the source named history, see build/history_edits.py).",
+    ),
+    Setting(
+        "retention",
+        "history_snapshot",
+        _month_or_empty,
+        "a snapshot month YYYY-MM, or empty for the latest one before the as-of month",
+        "",
+        "Campaign retention from the history: the mediawiki_history snapshot read; windows past it are censored.",
+    ),
+    Setting(
+        "spark",
+        "conf",
+        _spark_conf,
+        'a table of Spark settings, e.g. { "spark.executor.memory" = "4g" }',
+        {},
+        "Settings of the Spark session (build/spark.py), over its defaults; used only by Spark sources.",
     ),
     Setting(
         "alerts",

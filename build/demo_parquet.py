@@ -6,10 +6,11 @@ It only READS the demo's DuckDB files (`python build.py demo` writes them) with 
 
     dashboard/<table>.parquet                        every Dashboard table
     replica/<dbname>/<table>.parquet                 each wiki's actor, page, revision and revision_userindex
-    mediawiki_history/snapshot=YYYY-MM/part-0.parquet  every wiki's edits, one Hive partition per snapshot
+    history/mediawiki_history/snapshot=YYYY-MM/part-0.parquet  every wiki's edits, a Hive partition per snapshot
 
 Spark reads them with `[sources.NAME] url = "spark+local://2?parquet=OUT/dashboard"` (see build/spark.py);
-`{dbname}` in the path makes a per-wiki replica source: `?parquet=OUT/replica/{dbname}`.
+`{dbname}` in the path makes a per-wiki replica source: `?parquet=OUT/replica/{dbname}`; the history source
+is `?parquet=OUT/history`.
 
 The history table has the real table's names and types for the columns Almanac reads (mediawiki-history facts
 in README "Running on Wikimedia's analytics cluster"). Each edit of the replica becomes one
@@ -80,7 +81,7 @@ def export(dashboard: Path, replica: Path, out: Path) -> dict[str, int]:
             for table in REPLICA_TABLES:
                 source = f"rep.{_name(dbname + '_p')}.{_name(table)}"
                 counts[f"replica/{dbname}/{table}"] = _copy(connection, source, out / "replica" / dbname / table)
-        counts.update(_write_history(connection, wikis, out / "mediawiki_history"))
+        counts.update(_write_history(connection, wikis, out / "history" / "mediawiki_history"))
     finally:
         connection.close()
     return counts

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from build import cohorts, config, extract, metrics, queries, render, report, staging
+from build import cohorts, config, extract, history_edits, metrics, queries, render, report, spark, staging
 from build.datasets import Dataset, PublishedDataset, datapackage, publish_dataset, read_published, write_datapackage
 
 log = logging.getLogger("almanac")
@@ -24,6 +24,7 @@ def build_site(settings: config.Settings) -> int:
         raise NothingPublished(f"no queries: {settings.queries_dir} has no .sql file (see [build] queries).")
     log.info("Read %d queries from %s; as-of date %s", len(all_queries), settings.queries_dir, settings.as_of)
     staging_dir = staging.prepare(settings.out_dir)
+    spark.configure(settings.get("spark", "conf"))  # for a Spark source's session, if one is used
     try:
         log.info("Extracting")
         database_queries = [q for q in all_queries if not q.per_wiki]
@@ -33,8 +34,12 @@ def build_site(settings: config.Settings) -> int:
             reasons = sorted(set(extraction.failures.values()))
             raise NothingPublished("every query failed: " + "; ".join(reasons))
 
-        log.info("Looking up edits on the wiki replicas")
-        replica = extract_replica_edits(all_queries, datasets, settings)
+        if history_edits.uses_history(settings):  # [retention] edits_source = "history": one Spark query
+            log.info("Counting edits on every wiki in the edit history")
+            replica = history_edits.extract_history_edits(datasets, settings)
+        else:
+            log.info("Looking up edits on the wiki replicas")
+            replica = extract_replica_edits(all_queries, datasets, settings)
         extraction.failures.update(replica.extraction.failures)
         extraction.sources.update(replica.extraction.sources)
         datasets.update(replica.extraction.datasets)
@@ -178,6 +183,8 @@ def derive(datasets: dict[str, Dataset], failures: dict[str, str], settings: con
             ),
         ),
     }
+    if history_edits.uses_history(settings):
+        recipes[cohorts.CAMPAIGN_RETENTION.name] = history_edits.recipe(settings)
     derived, derive_failures = {}, {}
     for schema in DERIVED:
         inputs, make = recipes[schema.name]

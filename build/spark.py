@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
+import pandas as pd
 from sqlglot import exp
 from sqlglot.dialects.spark import Spark
 
@@ -227,32 +228,40 @@ class SparkQueryError(Exception):
 
 
 class SparkConnection(Connection):
-    """The process's Spark session seen as a source: its tables are temporary views over Parquet paths
-    (registered again before a statement when another Spark source registered its own in between) or the
-    catalog's tables."""
+    """The process's Spark session seen as a source. Its tables are temporary views over Parquet paths, read
+    when a statement first names them and registered again when another Spark source registered its own
+    views in between, or the catalog's tables (`database`)."""
 
     dialect = DIALECT
-    _views_owner: SparkConnection | None = None  # which connection's views the session holds now
+    _views: dict[str, object] = {}  # the temporary views the session holds now: name -> whose (connection)
 
-    def __init__(self, name: str, spark, description: str, tables: dict, database: str | None):
+    def __init__(self, name: str, spark, description: str, paths: dict[str, Path], database: str | None):
         super().__init__(name, spark, description)
-        self.tables = tables
+        self.paths = paths
+        self.frames: dict[str, object] = {}
         self.database = database
 
-    def _use_my_tables(self) -> None:
-        if SparkConnection._views_owner is self:
-            return
-        if self.database:
+    def _use_my_tables(self, sql: str) -> None:
+        if self.database and self.raw.catalog.currentDatabase() != self.database:
             self.raw.catalog.setCurrentDatabase(self.database)
-        for table, frame in self.tables.items():
-            frame.createOrReplaceTempView(table)
-        SparkConnection._views_owner = self
+        for table in [*self.paths, *self.frames]:
+            if SparkConnection._views.get(table) is self or not re.search(rf"\b{re.escape(table)}\b", sql, re.I):
+                continue
+            if table not in self.frames:
+                try:
+                    self.frames[table] = self.raw.read.parquet(str(self.paths[table]))
+                except Exception as error:
+                    raise SourceError(
+                        f"source {self.name!r}: cannot read {self.paths[table]}: {_first_line(error)}"
+                    ) from None
+            self.frames[table].createOrReplaceTempView(table)
+            SparkConnection._views[table] = self
 
     def stream(self, sql: str, batch: int = 10_000) -> Iterator[tuple[list[str], list[tuple]]]:
         if not STATEMENT.match(sql):
             raise SparkQueryError(f"source {self.name!r}: only SELECT statements are run on Spark.")
         try:
-            self._use_my_tables()
+            self._use_my_tables(sql)
             frame = self.raw.sql(sql)
             columns = list(frame.columns)
             rows: list[tuple] = []
@@ -262,7 +271,7 @@ class SparkConnection(Connection):
                 if len(rows) >= batch:
                     yield columns, rows
                     yielded, rows = True, []
-        except SparkQueryError:
+        except (SparkQueryError, SourceError):
             raise
         except Exception as error:  # AnalysisException, ParseException, Py4JJavaError …
             raise SparkQueryError(f"Spark: {_first_line(error)}") from None
@@ -272,9 +281,9 @@ class SparkConnection(Connection):
     def register(self, name: str, frame, schema: str) -> None:
         """Make a pandas frame a table of this connection (e.g. the campaigns' new editors), with a Spark
         DDL schema such as 'campaign_id BIGINT, end_date DATE'."""
-        records = [tuple(None if _missing(v) else v for v in row) for row in frame.itertuples(index=False)]
-        self.tables[name] = self.raw.createDataFrame(records, schema=schema)
-        SparkConnection._views_owner = None
+        records = [tuple(_plain(v) for v in row) for row in frame.itertuples(index=False)]
+        self.frames[name] = self.raw.createDataFrame(records, schema=schema)
+        SparkConnection._views.pop(name, None)
 
     def run(self, sql: str) -> list[tuple]:
         """All rows of a statement (for small metadata questions such as the snapshots of a table)."""
@@ -282,12 +291,14 @@ class SparkConnection(Connection):
 
     def close(self) -> None:
         # The session outlives its sources (Spark allows one per process); only our views go.
-        if SparkConnection._views_owner is self:
-            SparkConnection._views_owner = None
+        SparkConnection._views = {table: owner for table, owner in SparkConnection._views.items() if owner is not self}
 
 
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or str(value) in ("NaT", "<NA>")
+def _plain(value):
+    """A pandas or numpy value as the Python value Spark accepts (missing ones as None)."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
 
 
 def open_spark(name: str, url_text: str, root: Path) -> SparkConnection:
@@ -296,7 +307,7 @@ def open_spark(name: str, url_text: str, root: Path) -> SparkConnection:
     if "{dbname}" in url_text:
         raise SourceError(f"source {name!r} ({redact(url_text)}): only per-wiki queries can read a {{dbname}} URL.")
     spark = session(url.master)
-    tables = {}
+    paths = {}
     if url.parquet is not None:
         if not url.parquet.is_dir():
             raise SourceError(
@@ -304,15 +315,11 @@ def open_spark(name: str, url_text: str, root: Path) -> SparkConnection:
                 "`python -m build.demo_parquet`, or point it at a folder of <table>.parquet files."
             )
         for entry in sorted(url.parquet.iterdir()):
-            table = entry.name.removesuffix(".parquet")
             if entry.is_dir() or entry.suffix == ".parquet":
-                try:
-                    tables[table] = spark.read.parquet(str(entry))
-                except Exception as error:
-                    raise SourceError(f"source {name!r}: cannot read {entry}: {_first_line(error)}") from None
+                paths[entry.name.removesuffix(".parquet")] = entry
     if url.database:
         try:
             spark.catalog.setCurrentDatabase(url.database)
         except Exception as error:
             raise SourceError(f"source {name!r}: no database {url.database!r}: {_first_line(error)}") from None
-    return SparkConnection(name, spark, f"{url.master} {redact(url_text)}", tables, url.database)
+    return SparkConnection(name, spark, f"{url.master} {redact(url_text)}", paths, url.database)
