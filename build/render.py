@@ -909,6 +909,8 @@ class SiteRenderer:
             "preregistration_days": s.get("retention", "preregistration_days"),
             "update_length_days": s.get("build", "update_length_days"),
             "retention_wikis": list(s.get("retention", "retention_wikis")),
+            "edits_source": s.get("retention", "edits_source"),  # replica or history (build/history_edits.py)
+            "history_snapshot": s.get("retention", "history_snapshot"),
             "site_title": s.get("site", "title"),
             "license": s.get("site", "license"),
         }

@@ -75,10 +75,16 @@ def _signed_type(generator, node: exp.DataType) -> str:
 
 
 def _truncate(generator, node: exp.Trunc) -> str:
-    # MySQL's TRUNCATE(x, d) cuts x to d decimals toward zero; Spark has no such function.
-    x = generator.sql(node.this)
-    scale = f"POWER(10, {generator.sql(node.args.get('decimals') or exp.Literal.number(0))})"
-    return f"(CASE WHEN {x} < 0 THEN -FLOOR(-{x} * {scale}) ELSE FLOOR({x} * {scale}) END / {scale})"
+    # MySQL's TRUNCATE(x, d) cuts x to d decimals toward zero; Spark has no such function. Built as a tree,
+    # never pasted: "-" before a negative literal pasted as text would start a "--" comment.
+    x = exp.paren(node.this.copy(), copy=False)
+    scale = exp.func("POWER", exp.Literal.number(10), (node.args.get("decimals") or exp.Literal.number(0)).copy())
+    toward_zero = exp.case().when(
+        exp.LT(this=x.copy(), expression=exp.Literal.number(0)),
+        exp.Neg(this=exp.Floor(this=exp.Mul(this=exp.Neg(this=x.copy()), expression=scale.copy()))),
+    )
+    toward_zero = toward_zero.else_(exp.Floor(this=exp.Mul(this=x.copy(), expression=scale.copy())))
+    return generator.sql(exp.paren(exp.Div(this=toward_zero, expression=scale), copy=False))
 
 
 UNSIGNED_TYPES = {
