@@ -52,7 +52,7 @@ SESSION_DEFAULTS = {
     "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
 }
-STATEMENT = re.compile(r"\A\s*(SELECT|WITH)\b", re.IGNORECASE)
+STATEMENT = re.compile(r"\A\s*(SELECT|WITH|SHOW)\b", re.IGNORECASE)  # read only: nothing else is run
 
 
 # --- the dialect ---------------------------------------------------------------------------------
@@ -265,7 +265,7 @@ class SparkConnection(Connection):
 
     def stream(self, sql: str, batch: int = 10_000) -> Iterator[tuple[list[str], list[tuple]]]:
         if not STATEMENT.match(sql):
-            raise SparkQueryError(f"source {self.name!r}: only SELECT statements are run on Spark.")
+            raise SparkQueryError(f"source {self.name!r}: only SELECT (and SHOW) statements are run on Spark.")
         try:
             self._use_my_tables(sql)
             frame = self.raw.sql(sql)
@@ -296,8 +296,14 @@ class SparkConnection(Connection):
         return self.execute(sql)[1]
 
     def close(self) -> None:
-        # The session outlives its sources (Spark allows one per process); only our views go.
-        SparkConnection._views = {table: owner for table, owner in SparkConnection._views.items() if owner is not self}
+        # The session outlives its sources (Spark allows one per process); only our views go, so that a
+        # later source reading the catalog's table of the same name is not served ours.
+        for table in [table for table, owner in SparkConnection._views.items() if owner is self]:
+            del SparkConnection._views[table]
+            try:
+                self.raw.catalog.dropTempView(table)
+            except Exception:  # a stopped session has no views left to drop
+                pass
 
 
 def _plain(value):

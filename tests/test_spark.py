@@ -9,6 +9,7 @@ exported to Parquet by build/demo_parquet.py.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -57,14 +58,16 @@ def demo_parquet_export(dashboard: Path, replica: Path, out: Path) -> dict[str, 
     return demo_parquet.export(dashboard, replica, out)
 
 
-def build(tmp: Path, sources: dict[str, str], retention: str = "") -> Path:
-    """Build the site in this process (sharing the Spark session) with the repository's site.toml plus
-    `retention` lines; return the site folder."""
+def build(tmp: Path, sources: dict[str, str], retention: dict[str, str] | None = None) -> Path:
+    """Build the site in this process (sharing the Spark session) with the repository's site.toml, its
+    [retention] keys set to the TOML values in `retention`; return the site folder."""
     tmp.mkdir(parents=True, exist_ok=True)
     text = (ROOT / "site.toml").read_text(encoding="utf-8")
     text = text.replace('queries = "queries"', f'queries = "{ROOT / "queries"}"')
     text = text.replace('state_dir = ".almanac"', f'state_dir = "{tmp / "state"}"')
-    text = text.replace("retention_wikis = []", retention or "retention_wikis = []")
+    for key, value in (retention or {}).items():
+        text, found = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
+        assert found == 1, f"site.toml has no line {key} = …"
     (tmp / "site.toml").write_text(text, encoding="utf-8")
     settings = config.load_settings(
         tmp / "site.toml", as_of=dt.date.fromisoformat(AS_OF), out=str(tmp / "site"), sources=sources
@@ -234,12 +237,12 @@ def test_history_path_publishes_the_replica_paths_campaign_retention(
     """With retention_wikis = every demo wiki, one Spark query on mediawiki_history (which also holds
     page-deleted, user-hidden and IP edits and an older snapshot) equals the per-wiki replica lookups."""
     dashboard, replica, _ = demo_sources
-    every_wiki = "retention_wikis = [" + ", ".join(f'"{w}"' for w in DEMO_WIKIS) + "]"
+    every_wiki = {"retention_wikis": "[" + ", ".join(f'"{w}"' for w in DEMO_WIKIS) + "]"}
     replica_site = build(tmp_path / "replica", {"dashboard": dashboard, "replica": replica}, every_wiki)
     history_site = build(
         tmp_path / "history",
         {"dashboard": dashboard, "replica": replica, "history": f"spark+local://2?parquet={parquet_demo / 'history'}"},
-        every_wiki + '\nedits_source = "history"',
+        {**every_wiki, "edits_source": '"history"'},
     )
     for name in ("campaign_retention.csv", "campaign_retention.json"):
         expected = (replica_site / "data" / "v1" / name).read_bytes()
