@@ -103,6 +103,11 @@ def _run(query, connection, datasets, settings: Settings) -> tuple[str, pd.DataF
     cut = min(settings.as_of, snapshot_end(snapshot))
     windows = settings.get("retention", "retention_windows")
     editors = datasets["campaign_new_editors"].frame
+    if "global_id" not in editors.columns:
+        raise queries.QueryError(
+            "queries/campaign_new_editors.sql: the history path matches people by global account id; "
+            "select u.global_id AS global_id and declare it in [columns]."
+        )
     measured = measured_windows(datasets["campaigns"].frame, windows, cut)
     connection.register("campaign_new_editors", editors[["campaign_id", "user_id", "global_id"]], NEW_EDITORS_SCHEMA)
     connection.register("measured_windows", measured, WINDOWS_SCHEMA)

@@ -288,7 +288,10 @@ class SparkConnection(Connection):
         """Make a pandas frame a table of this connection (e.g. the campaigns' new editors), with a Spark
         DDL schema such as 'campaign_id BIGINT, end_date DATE'."""
         records = [tuple(_plain(v) for v in row) for row in frame.itertuples(index=False)]
-        self.frames[name] = self.raw.createDataFrame(records, schema=schema)
+        try:
+            self.frames[name] = self.raw.createDataFrame(records, schema=schema)
+        except Exception as error:  # a value that does not fit the schema, a session that stopped
+            raise SourceError(f"source {self.name!r}: cannot make table {name}: {_first_line(error)}") from None
         SparkConnection._views.pop(name, None)
 
     def run(self, sql: str) -> list[tuple]:

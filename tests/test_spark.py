@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -118,6 +120,18 @@ def test_bad_spark_urls_are_explained(url, message, tmp_path):
 def test_duckdb_and_mysql_urls_are_not_spark():
     assert not spark.is_spark_url("duckdb:///demo/dashboard.duckdb")
     assert not spark.is_spark_url("mysql://u@h:3306/db")
+
+
+def test_a_build_without_spark_sources_never_imports_pyspark(tmp_path):
+    code = (
+        "import sys; from build import pipeline, sources, history_edits; "
+        "from build.config import SourceSettings; from pathlib import Path; "
+        f"source = SourceSettings('d', 'duckdb:///{tmp_path}/x.duckdb'); "
+        "sources.open_source(source, Path('.'), read_only=False).close(); "
+        "print('pyspark' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "False", result.stderr
 
 
 def test_edits_source_and_snapshot_settings_are_checked(tmp_path):
@@ -367,6 +381,22 @@ def test_history_without_a_history_source_fails_only_campaign_retention(tmp_path
     result = history_edits.extract_history_edits(datasets, settings)
     assert "no source named 'history'" in result.extraction.failures["campaign_edit_windows"]
     assert not result.extraction.datasets
+
+
+def test_history_without_global_ids_says_which_query_to_fix(spark_session, tmp_path):
+    write_history(tmp_path / "lake", TRAPS)
+    settings = config.load_settings(
+        None, as_of=dt.date(2025, 6, 1), sources={"history": f"spark+local://2?parquet={tmp_path / 'lake'}"}
+    )
+    campaigns = pd.DataFrame({"campaign": ["c1"], "campaign_id": [1], "end_date": ["2025-01-31"]})
+    editors = pd.DataFrame({"campaign_id": [1], "user_id": [1], "username": ["Ann"]})
+    datasets = {"campaigns": frame_dataset("campaigns", campaigns), "campaign_new_editors": frame_dataset("n", editors)}
+    result = history_edits.extract_history_edits(datasets, settings)
+    assert (
+        "campaign_new_editors.sql: the history path matches people by global account id"
+        in (result.extraction.failures["campaign_edit_windows"])
+    )
+    assert result.extraction.sources["history"]["status"] == "ok"
 
 
 def test_measured_windows_end_before_the_cut():
