@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,9 +197,13 @@ def session(master: str):
             )
         return active
     builder = SparkSession.builder.master(master)
-    local = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}  # no network needed
+    local = {  # in-process Spark needs no network, and must not leave a spark-warehouse/ in the working folder
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.sql.warehouse.dir": str(Path(tempfile.gettempdir()) / "almanac-spark-warehouse"),
+    }
     if not master.startswith("local"):
-        local = {}
+        local = {}  # a cluster's own settings (its Hive warehouse above all) stay as they are
     for key, value in {**SESSION_DEFAULTS, **local, **_session_settings}.items():
         builder = builder.config(key, value)
     try:
