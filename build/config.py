@@ -201,6 +201,31 @@ SCHEMA: tuple[Setting, ...] = (
         "Campaign retention: wikis to count edits on; empty means the courses' home wikis.",
     ),
     Setting(
+        "retention",
+        "edits_source",
+        ranges.one_of("replica", "history"),
+        "replica or history",
+        "replica",
+        "Campaign retention: where edits are counted: the wiki replicas, per wiki (replica), or the edit history "
+        "of every wiki in one Spark query (history: the source named history, see build/history_edits.py).",
+    ),
+    Setting(
+        "retention",
+        "history_snapshot",
+        ranges.month_or_empty,
+        "a snapshot month YYYY-MM, or empty for the latest one before the as-of month",
+        "",
+        "Campaign retention from the history: the mediawiki_history snapshot read; windows past it are censored.",
+    ),
+    Setting(
+        "spark",
+        "conf",
+        ranges.spark_conf,
+        'a table of Spark settings, e.g. { "spark.executor.memory" = "4g" }',
+        {},
+        "Settings of the Spark session (build/spark.py), over its defaults; used only by Spark sources.",
+    ),
+    Setting(
         "alerts",
         "stale_after_days",
         ranges.whole(0, 365),

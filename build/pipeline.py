@@ -10,7 +10,7 @@ import logging
 import time
 from pathlib import Path
 
-from build import alerts, config, entities, extract, failures, queries, render, report, staging
+from build import alerts, config, entities, extract, failures, queries, render, report, spark, staging
 from build import derivations as derivations_module
 from build.datasets import Dataset, PublishedDataset, datapackage, publish_dataset, read_published, write_datapackage
 from build.derivations import Stage
@@ -89,6 +89,7 @@ def _build_site(settings: config.Settings) -> int:
     derivations = load_derivations(settings)  # the site's derived datasets, chosen by its queries folder
     content = check_content(all_queries, derived_schemas(derivations), settings)  # before any query runs
     staging_dir = staging.prepare(settings.out_dir, settings.state_dir)
+    spark.configure(settings.get("spark", "conf"))  # for a Spark source's session, if one is used
     try:
         log.info("Extracting")
         database_queries = [q for q in all_queries if not q.per_wiki]

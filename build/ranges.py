@@ -56,6 +56,33 @@ def cron_schedule(value: Any) -> str:
     return value
 
 
+def one_of(*choices: str) -> Callable[[Any], str]:
+    """One of a few words, e.g. one_of("replica", "history")."""
+
+    def check(value):
+        if value not in choices:
+            raise ValueError
+        return value
+
+    return check
+
+
+def month_or_empty(value: Any) -> str:
+    """A month YYYY-MM, or empty."""
+    if not isinstance(value, str) or (value and not re.fullmatch(r"(19|20)\d\d-(0[1-9]|1[0-2])", value)):
+        raise ValueError
+    return value
+
+
+def spark_conf(value: Any) -> dict:
+    """A table of Spark session settings: names to strings, numbers or booleans."""
+    if not isinstance(value, dict) or not all(isinstance(v, str | int | float | bool) for v in value.values()):
+        raise ValueError
+    if not all(isinstance(k, str) and k.startswith("spark.") for k in value):
+        raise ValueError("every key is a Spark setting such as spark.executor.memory")
+    return dict(value)
+
+
 def whole(minimum: int, maximum: int) -> Callable[[Any], int]:
     """A whole number from `minimum` to `maximum` (booleans are not numbers here)."""
 

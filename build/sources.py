@@ -392,6 +392,10 @@ def open_source(
     Raises SourceError with one line naming the source, its host and the server's error.
     """
     url_text = fill_dbname(source.url, dbname, source.name)
+    from . import spark  # Apache Spark sources: build/spark.py (pyspark is imported only when one is used)
+
+    if spark.is_spark_url(url_text):
+        return spark.open_spark(source.name, url_text, root)
     url = parse_url(url_text, root)
     if url.scheme == "duckdb":
         return _open_duckdb(source.name, url, dbname, read_only)

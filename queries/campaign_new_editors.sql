@@ -8,8 +8,9 @@ publish = false
 campaign_id = { type = "integer", description = "The campaign's id." }
 user_id = { type = "integer", description = "The new editor's Dashboard user id." }
 username = { type = "string", description = "The new editor's on-wiki username (actor_name on the replicas)." }
+global_id = { type = "integer", description = "The new editor's global (CentralAuth) account id: event_user_central_id in the edit history." }
 */
-SELECT DISTINCT cc.campaign_id, u.id AS user_id, u.username
+SELECT DISTINCT cc.campaign_id, u.id AS user_id, u.username, u.global_id
 FROM campaigns_courses AS cc
 JOIN campaigns AS ca ON ca.id = cc.campaign_id AND (ca.created_at IS NULL OR ca.created_at < CAST(:as_of AS DATE))
 JOIN courses AS c ON c.id = cc.course_id AND c.private = 0 AND (c.created_at IS NULL OR c.created_at < CAST(:as_of AS DATE))

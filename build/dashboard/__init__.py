@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from build.dashboard import cohorts, metrics, replicas, suppression
+from build.dashboard import cohorts, history_edits, metrics, replicas, suppression
 from build.derivations import Recipe, Stage, derive_each
 
 log = logging.getLogger("almanac")
@@ -21,8 +21,13 @@ DERIVED = (metrics.MONTHLY_ACTIVITY, cohorts.PROGRAM_RETENTION, cohorts.CAMPAIGN
 
 def derive(stage: Stage) -> None:
     """Look up the new editors' edits, derive the three datasets, contain failed wikis, then suppress."""
-    log.info("Looking up edits on the wiki replicas")
-    replica = replicas.look_up_edits(stage)
+    if history_edits.uses_history(stage.settings):  # [retention] edits_source = "history": one Spark query
+        log.info("Counting edits on every wiki in the edit history")
+        history_edits.look_up_edits(stage)
+        replica = replicas.ReplicaEdits()  # no wiki fails alone on this path
+    else:
+        log.info("Looking up edits on the wiki replicas")
+        replica = replicas.look_up_edits(stage)
     log.info("Deriving metrics and cohorts")
     derive_each(stage, recipes(stage))
     replicas.contain_failed_wikis(stage, replica)
@@ -38,18 +43,10 @@ def recipes(stage: Stage) -> list[Recipe]:
     settings = stage.settings
     as_of, k_min = settings.as_of, settings.k_min
     retention = {key: settings.get("retention", key) for key in ("retention_months", "retention_windows")}
-    return [
-        Recipe(
-            metrics.MONTHLY_ACTIVITY,
-            ("activity_by_month", "participant_activity", "courses", "timeslice_updates"),
-            lambda a, p, c, u: metrics.monthly_activity(a.frame, p.frame, c.frame, u.frame, as_of, k_min),
-        ),
-        Recipe(
-            cohorts.PROGRAM_RETENTION,
-            ("participant_activity",),
-            lambda p: cohorts.program_retention(p.frame, as_of, retention["retention_months"], k_min),
-        ),
-        Recipe(
+    campaign_retention = (
+        history_edits.recipe(settings)
+        if history_edits.uses_history(settings)
+        else Recipe(
             cohorts.CAMPAIGN_RETENTION,
             ("campaigns", "campaign_new_editors", "campaign_wikis", "edit_days"),
             lambda c, n, w, e: cohorts.campaign_retention(
@@ -62,5 +59,18 @@ def recipes(stage: Stage) -> list[Recipe]:
                 k_min=k_min,
                 retention_wikis=settings.get("retention", "retention_wikis"),
             ),
+        )
+    )
+    return [
+        Recipe(
+            metrics.MONTHLY_ACTIVITY,
+            ("activity_by_month", "participant_activity", "courses", "timeslice_updates"),
+            lambda a, p, c, u: metrics.monthly_activity(a.frame, p.frame, c.frame, u.frame, as_of, k_min),
         ),
+        Recipe(
+            cohorts.PROGRAM_RETENTION,
+            ("participant_activity",),
+            lambda p: cohorts.program_retention(p.frame, as_of, retention["retention_months"], k_min),
+        ),
+        campaign_retention,
     ]
