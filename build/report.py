@@ -116,7 +116,7 @@ def public_source(name: str, state: dict) -> dict:
         "lag_seconds": state.get("lag_seconds"),
         "error": None if state.get("error") is None else str(state["error"]),
     }
-    for key in ("failed_wikis", "campaigns"):  # names only: which wikis failed, which campaigns need one
+    for key in ("failed_wikis", "needed_by"):  # names only: which wikis failed, which entities need one
         if key in state:
             entry[key] = list(state[key])
     if "wikis" in state:

@@ -310,7 +310,7 @@ def test_a_missing_replica_database_makes_stale_only_the_campaign_that_needs_it(
     assert "dewiki" in error and "marked stale: spring-edit" in error and "winter-drive" not in error
     replica = next(source for source in status["sources"] if source["name"] == "replica")
     assert replica["failed_wikis"] == ["dewiki"]
-    assert replica["wikis"]["dewiki"]["status"] == "down" and replica["wikis"]["dewiki"]["campaigns"] == ["spring-edit"]
+    assert replica["wikis"]["dewiki"]["status"] == "down" and replica["wikis"]["dewiki"]["needed_by"] == ["spring-edit"]
     assert replica["wikis"]["enwiki"]["status"] == "ok" and "campaigns" not in replica["wikis"]["enwiki"]
 
 
@@ -397,4 +397,4 @@ def test_on_mariadb_a_missing_database_and_a_timeout_make_stale_only_their_campa
 
     assert "(1049)" in full_error(wikis["dewiki"]["error"])  # unknown database
     assert "query_timeout" in full_error(wikis["commonswiki"]["error"])
-    assert wikis["commonswiki"]["campaigns"] == ["tiny-meetup"] and wikis["enwiki"]["status"] == "ok"
+    assert wikis["commonswiki"]["needed_by"] == ["tiny-meetup"] and wikis["enwiki"]["status"] == "ok"

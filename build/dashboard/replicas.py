@@ -48,7 +48,7 @@ def look_up_edits(stage: Stage) -> ReplicaEdits:
         result.needs = cohorts.campaign_needs(campaigns, editors, homes, retention_wikis)
         for wiki, entry in wikis.items():
             if entry["status"] != "ok":
-                entry["campaigns"] = sorted(slug for slug, needed in result.needs.items() if wiki in needed)
+                entry["needed_by"] = sorted(slug for slug, needed in result.needs.items() if wiki in needed)
         if query.source in settings.sources:
             stage.sources[query.source] = extract.summarize_wikis(settings.sources[query.source], wikis)
             save_wiki_failures(wikis, stage)
