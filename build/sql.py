@@ -56,6 +56,7 @@ FUNCTIONS = (  # no NOW()/CURRENT_DATE: a query reads the build's :as_of, so a r
     *(exp.DateDiff, exp.TimestampDiff, exp.Year, exp.Quarter, exp.Month, exp.Week, exp.Day),
     *(exp.DayOfWeek, exp.DayOfMonth, exp.DayOfYear, exp.LastDay, exp.StrToDate),
     *(exp.RowNumber, exp.Rank, exp.DenseRank, exp.Ntile, exp.Lag, exp.Lead, exp.FirstValue, exp.LastValue),
+    exp.ArrayContains,  # the edit history's array columns (mediawiki_history.revision_deleted_parts)
 )
 ALLOWED = frozenset((*STRUCTURE, *OPERATORS, *FUNCTIONS))  # exact types: a subclass is not its parent
 # Functions sqlglot does not know (exp.Anonymous), by name. SLEEP only waits, and the statement
