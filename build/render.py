@@ -28,7 +28,7 @@ import markdown
 from markupsafe import Markup
 
 from build import entities, pages
-from build.charts import ChartDef, ChartError, check_charts, compile_charts, load_charts, vega_bundle
+from build.charts import SPEC_FOLDER, ChartDef, ChartError, check_charts, compile_charts, load_charts, vega_bundle
 from build.components import ComponentError, Components, Entity, PageState
 from build.config import Settings
 from build.datasets import Dataset, PublishedDataset, data_folder, data_url, write_if_changed
@@ -324,3 +324,13 @@ class Site:
             if source.is_file():
                 self.write(f"assets/{source.name}", source.read_bytes())
         self.write("assets/vega.js", vega_bundle())
+        self.write_chart_specs()
+
+    def write_chart_specs(self) -> None:
+        """Each chart's precompiled Vega spec, once for every page that places it; specs of charts no
+        longer declared (kept from the site this build copies) are removed."""
+        written = {self.write(chart.vega_path, chart.vega_text).name for chart in self.charts.values()}
+        folder = self.out_dir / SPEC_FOLDER
+        for stale in folder.glob("*.json") if folder.is_dir() else ():
+            if stale.name not in written:
+                stale.unlink()
