@@ -20,6 +20,7 @@ Rules it keeps:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,12 +104,18 @@ def render_site(
     settings: Settings,
     out_dir: Path,
     content: Content | None = None,
+    status_history: Callable[[], list[dict]] | None = None,
 ) -> list[Path]:
-    """Write every page, the assets and the Vega bundle into `out_dir`; return the paths written."""
+    """Write every page, the assets and the Vega bundle into `out_dir`; return the paths written.
+
+    `status_history` gives the recent builds, this one last (alerts.history_entry), when a page asks:
+    called at the first page that shows it, so this build's duration covers nearly all of its work."""
     content = content or load_content()
     # Datasets declared but absent from this build (a query that never succeeded) read "not available".
     declared = {**content.schemas, **(datasets or {})}
-    return Site(content, declared, status or {}, settings, Path(out_dir)).render()
+    site = Site(content, declared, status or {}, settings, Path(out_dir))
+    site.history_source = status_history
+    return site.render()
 
 
 class Site:
@@ -125,6 +132,7 @@ class Site:
         self.chart_defs = content.chart_defs
         self.words = content.words
         self.written: list[Path] = []
+        self.history_source: Callable[[], list[dict]] | None = None
         self._records: dict[str, list[dict]] = {}
         self._grouped: dict[tuple, dict] = {}
         self.envs = {md: self._environment(md) for md in (True, False)}
@@ -230,7 +238,13 @@ class Site:
             "report": self.status,
             "catalog": self.catalog,
             "packages": self.packages,
+            "status_history": self.status_history,
         }
+
+    def status_history(self) -> list[dict]:
+        """The recent builds, oldest first (built_at, as_of, outcome fresh|stale|failed, stale, seconds);
+        empty when the build keeps no history (a check, a backfill)."""
+        return list(self.history_source()) if self.history_source is not None else []
 
     def catalog(self) -> list[dict]:
         """Every published dataset (and every one the report names) for a downloads page."""
