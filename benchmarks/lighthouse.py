@@ -5,7 +5,8 @@
 Serves the site on 127.0.0.1 and runs Lighthouse 12.2.3 (npm, pinned: 13 needs Node 22) with Debian's
 Chromium (CHROME_PATH=/usr/bin/chromium), installed once under benchmarks/node_modules. Prints
 performance, accessibility, best practices and SEO per page, plus each page's own bytes (HTML and the
-data files it fetches, gzip). Nothing is asserted: compare figures between commits.
+data files it fetches, gzip), and the median and largest own bytes of all campaign pages. Nothing is
+asserted: compare figures between commits.
 """
 
 from __future__ import annotations
@@ -99,6 +100,9 @@ def main() -> None:
                 found = scores(url.replace("//", "/").replace("http:/", "http://"))
                 row = " ".join(f"{found[c]:>5}" for c in CATEGORIES)
                 print(f"{name:10} {row} {own_bytes(site, page) / 1024:>14.1f}")
+            sizes = sorted(own_bytes(site, page) for page in (site / "campaigns").glob("*/index.html"))
+            median, largest = sizes[len(sizes) // 2], sizes[-1]
+            print(f"campaign pages' own bytes (gzip): median {median / 1024:.1f} KB, largest {largest / 1024:.1f} KB")
         finally:
             server.shutdown()
 

@@ -23,6 +23,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from build import entities, tables
+from build.charts import svg_size
 from build.datasets import Dataset, data_url
 from build.formatting import FORMATS, format_number
 
@@ -140,7 +141,7 @@ class Components:
     # --- the components -------------------------------------------------------------------
 
     def chart(self, chart_id: str, level: int = 2, table_ref: str = "") -> Markup:
-        """A chart by id: caption, the chart (drawn by site.js), static SVG or a note, links, data table."""
+        """A chart by id: caption, the chart (drawn by charts.js), static SVG or a reserved box, links, data table."""
         if chart_id not in self.site.chart_defs:
             raise ComponentError(f"no chart {chart_id!r} (charts: {', '.join(sorted(self.site.chart_defs))})")
         definition = self.site.chart_defs[chart_id]
@@ -158,19 +159,29 @@ class Components:
         table = self.make_table(name, rows, **table_args) if rows or table_args else None
         figure.update(
             description=definition.description,
-            spec=Markup(compiled.spec_json("", links["json"])),
+            spec_href=self.root + compiled.vega_href,
             links=links,
             dataset=compiled.dataset,
             table=table,
             empty=not rows,
+            first=self.state.charts == 1,  # the first chart's image loads at once, the others lazily
         )
         if compiled.complete and any(r.get(compiled.complete) is False for r in rows):
             figure["incomplete_note"] = definition.incomplete_note
-        if definition.static_svg and rows and not self.site.checking:
-            svg = compiled.svg(rows)
-            self.state.svgs[f"{chart_id}.svg"] = svg
-            figure["svg"] = {"src": f"{chart_id}.svg", **_svg_size(svg)}
+        if rows and not self.site.checking:
+            figure.update(self.painted(compiled, rows))
         return self.emit(self.site.macro("chart")(figure, level))
+
+    def painted(self, compiled, rows: list[dict]) -> dict:
+        """What the reader sees before the interactive chart draws, in the box it will take: the static
+        SVG (site-wide charts that declare one; not on entity pages, where one per entity would cost
+        minutes), or that box reserved at the chart's height."""
+        if compiled.definition.static_svg and self.entity is None:
+            svg = compiled.svg(rows)
+            self.state.svgs[f"{compiled.id}.svg"] = svg
+            size = svg_size(svg)
+            return {"svg": {"src": f"{compiled.id}.svg", **size}, "height": size.get("height")}
+        return {"height": compiled.reserved_height(rows)}
 
     def make_table(
         self,
@@ -305,10 +316,3 @@ def _sorted(rows: list[dict], sort: str) -> list[dict]:
     column, descending = sort.lstrip("-"), sort.startswith("-")
     present = sorted((r for r in rows if r.get(column) is not None), key=lambda r: r[column], reverse=descending)
     return present + [r for r in rows if r.get(column) is None]
-
-
-def _svg_size(svg: str) -> dict:
-    match = re.search(r'<svg[^>]*\bwidth="([\d.]+)"[^>]*\bheight="([\d.]+)"', svg[:1000])
-    if not match:
-        return {}
-    return {"width": -int(-float(match.group(1)) // 1), "height": -int(-float(match.group(2)) // 1)}

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import time
 from pathlib import Path
@@ -112,13 +113,19 @@ def _build_site(settings: config.Settings) -> int:
             raise NothingPublished(report.summary(document, published=False))
 
         log.info("Rendering pages")
-        render.render_site(datasets, published, document, settings, staging_dir, content)
+
+        @functools.cache
+        def history() -> list[dict]:  # timed when the status page asks for it, near the end of the build
+            entry = alerts.history_entry(document, time.monotonic() - started)
+            return alerts.append(report.read_history(settings.state_dir), entry)
+
+        render.render_site(
+            datasets, published, document, settings, staging_dir, content, history if settings.history else None
+        )
         report.write_status(document, staging_dir)
         if settings.history:
-            entry = alerts.history_entry(document, time.monotonic() - started)
-            history = alerts.append(report.read_history(settings.state_dir), entry)
             site = settings.get("site", "title"), settings.get("site", "base_url")
-            report.write_history(history, settings.state_dir, staging_dir, title=site[0], base_url=site[1])
+            report.write_history(history(), settings.state_dir, staging_dir, title=site[0], base_url=site[1])
         staging.swap(staging_dir, settings.out_dir, keep=settings.keep_builds)
     except BaseException:
         staging.discard(staging_dir)

@@ -20,6 +20,7 @@ Rules it keeps:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +29,7 @@ import markdown
 from markupsafe import Markup
 
 from build import entities, pages
-from build.charts import ChartDef, ChartError, check_charts, compile_charts, load_charts, vega_bundle
+from build.charts import SPEC_FOLDER, ChartDef, ChartError, check_charts, compile_charts, load_charts, vega_bundle
 from build.components import ComponentError, Components, Entity, PageState
 from build.config import Settings
 from build.datasets import Dataset, PublishedDataset, data_folder, data_url, write_if_changed
@@ -103,12 +104,18 @@ def render_site(
     settings: Settings,
     out_dir: Path,
     content: Content | None = None,
+    status_history: Callable[[], list[dict]] | None = None,
 ) -> list[Path]:
-    """Write every page, the assets and the Vega bundle into `out_dir`; return the paths written."""
+    """Write every page, the assets and the Vega bundle into `out_dir`; return the paths written.
+
+    `status_history` gives the recent builds, this one last (alerts.history_entry), when a page asks:
+    called at the first page that shows it, so this build's duration covers nearly all of its work."""
     content = content or load_content()
     # Datasets declared but absent from this build (a query that never succeeded) read "not available".
     declared = {**content.schemas, **(datasets or {})}
-    return Site(content, declared, status or {}, settings, Path(out_dir)).render()
+    site = Site(content, declared, status or {}, settings, Path(out_dir))
+    site.history_source = status_history
+    return site.render()
 
 
 class Site:
@@ -125,6 +132,7 @@ class Site:
         self.chart_defs = content.chart_defs
         self.words = content.words
         self.written: list[Path] = []
+        self.history_source: Callable[[], list[dict]] | None = None
         self._records: dict[str, list[dict]] = {}
         self._grouped: dict[tuple, dict] = {}
         self.envs = {md: self._environment(md) for md in (True, False)}
@@ -230,7 +238,13 @@ class Site:
             "report": self.status,
             "catalog": self.catalog,
             "packages": self.packages,
+            "status_history": self.status_history,
         }
+
+    def status_history(self) -> list[dict]:
+        """The recent builds, oldest first (built_at, as_of, outcome fresh|stale|failed, stale, seconds);
+        empty when the build keeps no history (a check, a backfill)."""
+        return list(self.history_source()) if self.history_source is not None else []
 
     def catalog(self) -> list[dict]:
         """Every published dataset (and every one the report names) for a downloads page."""
@@ -324,3 +338,13 @@ class Site:
             if source.is_file():
                 self.write(f"assets/{source.name}", source.read_bytes())
         self.write("assets/vega.js", vega_bundle())
+        self.write_chart_specs()
+
+    def write_chart_specs(self) -> None:
+        """Each chart's precompiled Vega spec, once for every page that places it; specs of charts no
+        longer declared (kept from the site this build copies) are removed."""
+        written = {self.write(chart.vega_path, chart.vega_text).name for chart in self.charts.values()}
+        folder = self.out_dir / SPEC_FOLDER
+        for stale in folder.glob("*.json") if folder.is_dir() else ():
+            if stale.name not in written:
+                stale.unlink()

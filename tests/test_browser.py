@@ -131,7 +131,10 @@ class Visit:
 
     def open(self, url: str):
         self.page.goto(url, wait_until="load")
-        # Every chart container ends with an SVG or a canvas drawn by vega-embed.
+        # Charts draw as they near the screen (charts.js): bring each into view, as a reader scrolling would.
+        for view in self.page.locator(".chart-view").all():
+            view.scroll_into_view_if_needed()
+        # Every chart container ends with an SVG or a canvas drawn by Vega.
         self.page.wait_for_function(
             """() => [...document.querySelectorAll('.chart-view')]
                      .every(v => v.querySelector('.chart-vega svg, .chart-vega canvas'))""",

@@ -151,7 +151,7 @@ def test_entity_pages_have_their_own_files_listed_and_removed_with_them(tmp_path
     rows = json.loads((own / "campaign_activity.json").read_text())
     assert rows and {r["campaign"] for r in rows} == {"campaign-0002"}
     page = (tmp_path / "campaigns/campaign-0002/index.html").read_text()
-    assert '"url":"../../data/v1/campaigns/campaign-0002/campaign_activity.json"' in page
+    assert 'data-data="../../data/v1/campaigns/campaign-0002/campaign_activity.json"' in page
     assert 'href="../../data/v1/campaigns/campaign-0002/campaign_retention.csv"' in page
     assert "data/v1/campaign_activity.json" not in page
     package = json.loads((tmp_path / "data/v1/datapackage.json").read_text())
@@ -232,12 +232,12 @@ def test_a_second_unrelated_site_builds_through_the_same_engine(tmp_path):
     out = tmp_path / "site"
     home = (out / "index.html").read_text()
     assert 'The longest range is <data value="50.0" title="50">50</data> km' in home
-    assert '"url":"data/v1/lighthouses.json"' in home and (out / "range.svg").is_file()
+    assert 'data-data="data/v1/lighthouses.json"' in home and (out / "range.svg").is_file()
     assert 'href="towers/%D0%A4%D0%B8%D0%BE%D0%BB%D0%B5%D0%BD%D1%82/"' in home
     assert sorted(p.name for p in (out / "towers").iterdir()) == ["Fastnet", "Hook-Head-3", "Фиолент"]
     page = (out / "towers/Фиолент/index.html").read_text()
     assert 'Built in <data value="1816"' in page
-    assert '"url":"../../data/v1/towers/%D0%A4%D0%B8%D0%BE%D0%BB%D0%B5%D0%BD%D1%82/lighthouses.json"' in page
+    assert 'data-data="../../data/v1/towers/%D0%A4%D0%B8%D0%BE%D0%BB%D0%B5%D0%BD%D1%82/lighthouses.json"' in page
     assert json.loads((out / "data/v1/towers/Фиолент/lighthouses.json").read_text())[0]["built"] == 1816
     status = json.loads((out / "status.json").read_text())
     assert [d["name"] for d in status["datasets"]] == ["lighthouses"]  # no Dashboard derivation here

@@ -46,7 +46,7 @@ def test_the_readme_examples_build(tmp_path):
     assert "Programs ran on 10 home wikis; the largest had" in page
     assert '<data value="1000" title="1,000">1,000</data> participants' in page
     assert 'id="chart-wikis-edits"' in page and (out / "wikis-at-a-glance/wikis-edits.svg").is_file()
-    assert '"url":"../data/v1/wikis.json"' in page
+    assert 'data-data="../data/v1/wikis.json"' in page
     assert "Home wiki" in page and 'data-search="' in page
     assert 'href="../wikis/en.wikipedia.org/"' in page and 'href="../wikis/#chart-wikis-top"' not in page
     assert 'href="wikis-at-a-glance/"' in (out / "index.html").read_text(encoding="utf-8")  # in the nav

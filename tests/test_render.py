@@ -362,31 +362,20 @@ def site(tmp_path_factory):
 
 
 class Links(HTMLParser):
-    """Collects src/href attributes and the chart specs of a page."""
+    """Collects src/href attributes and the charts of a page (their spec and data URLs)."""
 
     def __init__(self):
         super().__init__()
         self.urls: list[tuple[str, str]] = []
-        self.specs: list[dict] = []
-        self._in_spec = False
-        self._buffer = ""
+        self.charts: list[dict] = []
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         for name in ("src", "href"):
             if attrs.get(name) is not None:
                 self.urls.append((name, attrs[name]))
-        if tag == "script" and attrs.get("type") == "application/json":
-            self._in_spec, self._buffer = True, ""
-
-    def handle_data(self, data):
-        if self._in_spec:
-            self._buffer += data
-
-    def handle_endtag(self, tag):
-        if tag == "script" and self._in_spec:
-            self.specs.append(json.loads(self._buffer))
-            self._in_spec = False
+        if attrs.get("data-spec") is not None:
+            self.charts.append({"spec": attrs["data-spec"], "data": attrs["data-data"]})
 
 
 def parse(path: Path) -> Links:
@@ -447,11 +436,13 @@ def test_chart_data_urls_resolve_relative_to_the_page(site):
     out, _ = site
     seen = 0
     for page in pages(out):
-        for spec in parse(page).specs:
-            url = spec["data"]["url"]
-            assert not url.startswith(("/", "http")), url
-            assert (page.parent / unquote(url)).resolve().is_file(), f"{page}: {url}"
-            assert "values" not in spec["data"]
+        for chart in parse(page).charts:
+            for url in chart.values():
+                assert not url.startswith(("/", "http")), url
+                assert resolve(page, url).is_file(), f"{page}: {url}"
+            spec = json.loads(resolve(page, chart["spec"]).read_text(encoding="utf-8"))
+            assert [d.get("url") for d in spec["data"]].count("almanac:data") >= 1
+            assert not any("values" in d for d in spec["data"] if d.get("url"))
             assert spec.get("description")
             seen += 1
     assert seen >= 15

@@ -1,36 +1,7 @@
-/* Almanac site script: draws charts with vegaEmbed (from assets/vega.js) and makes tables sortable.
-   Everything here is progressive enhancement: without it, pages show static SVG charts (or a note)
-   and plain tables. */
+/* Almanac site script: makes tables searchable and sortable (charts are charts.js's).
+   Everything here is progressive enhancement: without it, pages show plain tables. */
 (function () {
   "use strict";
-
-  function drawCharts() {
-    if (typeof window.vegaEmbed !== "function") return;
-    document.querySelectorAll("figure.chart").forEach(function (figure) {
-      var specNode = figure.querySelector("script.chart-spec");
-      var view = figure.querySelector(".chart-view");
-      if (!specNode || !view) return;
-      var spec;
-      try {
-        spec = JSON.parse(specNode.textContent);
-      } catch (error) {
-        console.error("Chart " + view.dataset.chart + ": its spec is not valid JSON: " + error);
-        return;
-      }
-      var target = document.createElement("div");
-      target.className = "chart-vega";
-      view.appendChild(target);
-      window.vegaEmbed(target, spec, { actions: false, renderer: "svg", mode: "vega-lite" })
-        .then(function () {
-          view.querySelectorAll(".chart-fallback, .chart-nojs").forEach(function (node) { node.remove(); });
-          view.classList.add("is-live");
-        })
-        .catch(function (error) {
-          target.remove();
-          console.error("Chart " + view.dataset.chart + " could not be drawn: " + error);
-        });
-    });
-  }
 
   function sortValue(cell) {
     if (!cell) return null;
@@ -108,7 +79,6 @@
   function start() {
     document.querySelectorAll("table[data-search]").forEach(makeSearchable);
     document.querySelectorAll("table.sortable").forEach(makeSortable);
-    drawCharts();
   }
 
   if (document.readyState === "loading") {
