@@ -4,17 +4,42 @@ Each takes the data (by URL), the dataset's `Shape` (its rows, to size discrete 
 completeness column when there is one) and keyword arguments only, and returns an Altair chart.
 Column names come from the arguments; nothing here knows a dataset. Tooltips are lists of
 { field, title, type ("Q", "N", "O", "T"), format }.
+
+Readable at 375 px: counts on axes are abbreviated (4M, 12k), year ticks are thinned, labels that
+would overlap are dropped. Line charts show the nearest month's values with a rule; every mark has a
+tooltip. Colours are named by measure (COLOURS), so a measure has one colour on every page.
+
+Per-page values (a campaign's period, the medians of all campaigns) are Vega-Lite params with a
+neutral default; `with_params` sets them on a page (see components.chart(params=)).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 
 import altair as alt
 
-# Colours with at least 3:1 contrast on white for marks; text stays dark.
-COLOURS = {"blue": "#1f5f9e", "orange": "#b35806", "green": "#2d7d46", "grey": "#8c8c8c", "light": "#ececec"}
+# Colours with at least 3:1 contrast on white (and on the dark theme's background) for marks.
+# Named by measure, so a measure is drawn in one colour on every page (tests/test_organizer.py checks
+# that the chart declarations keep to it); the plain names stay for other sites' charts.
+COLOURS = {
+    "participants": "#2f6fb3",
+    "new_participants": "#c05f10",
+    "new_editors": "#2d8a4e",
+    "edits": "#7b4fb0",
+    "characters": "#0f7f84",
+    "programs": "#9a6a12",
+    "active_programs": "#6b7a8f",
+    "retention": "#b8336a",
+    "blue": "#1f5f9e",
+    "orange": "#b35806",
+    "green": "#2d7d46",
+    "grey": "#8c8c8c",
+    "light": "#ececec",
+}
+COUNT_FORMAT = "~s"  # axis labels of counts: 4M, 12k, 900 (the tooltip has the exact value)
 
 
 @dataclass(frozen=True)
@@ -41,10 +66,56 @@ def tooltips(items: list[dict] | None) -> list[alt.Tooltip]:
 
 
 def _time_axis(short: bool) -> alt.Axis:
-    """Years on long series; months on short ones (an entity's few months), thinned when they overlap."""
+    """Years on long series; months on short ones (an entity's few months); labels that would overlap
+    are thinned (greedy), never drawn over each other."""
     if short:
-        return alt.Axis(format="%b %Y", tickCount={"interval": "month", "step": 1}, labelOverlap=True)
-    return alt.Axis(format="%Y", tickCount="year")
+        return alt.Axis(
+            format="%b %Y", tickCount={"interval": "month", "step": 1}, labelOverlap="greedy", labelSeparation=8
+        )
+    return alt.Axis(format="%Y", tickCount={"interval": "year", "step": 1}, labelOverlap="greedy", labelSeparation=8)
+
+
+def _count_axis(y_format=None) -> alt.Axis:
+    """A quantitative axis: abbreviated counts unless the chart gives a format (e.g. "%")."""
+    return alt.Axis(format=y_format or COUNT_FORMAT, labelOverlap="greedy", tickCount=5)
+
+
+def with_params(spec_json: str, params: dict | None) -> str:
+    """The spec (JSON text safe in <script>) with the values of its top-level params set from `params`.
+    A name the spec does not declare is an error: the page asked for something the chart cannot show."""
+    if not params:
+        return spec_json
+    from build.charts import script_json
+
+    spec = json.loads(spec_json)
+    declared = {p.get("name"): p for p in spec.get("params", [])}
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        raise ValueError(f"the chart has no param {', '.join(unknown)} (it has: {', '.join(declared) or 'none'})")
+    for name, value in params.items():
+        declared[name]["value"] = value
+    return script_json(spec)
+
+
+def _period_layer(label: str):
+    """A shaded band from param period_start to period_end (dates; nothing when they are empty)."""
+    band = (
+        alt.Chart(alt.Data(values=[{}]))
+        .transform_filter("period_start != null && period_end != null")
+        .transform_calculate(start="toDate(period_start)", end="toDate(period_end)", what=json.dumps(label))
+        .mark_rect(color="#9aa5b1", opacity=0.18)
+        .encode(
+            x=alt.X("start:T", title=None),
+            x2="end:T",
+            tooltip=[
+                alt.Tooltip("what:N", title="Shaded"),
+                alt.Tooltip("start:T", title="From", format="%e %B %Y"),
+                alt.Tooltip("end:T", title="To", format="%e %B %Y"),
+            ],
+        )
+    )
+    params = [alt.param(name="period_start", value=None), alt.param(name="period_end", value=None)]
+    return band, params
 
 
 def _incomplete(shape: Shape) -> str:
@@ -85,11 +156,16 @@ def bars(
     only_valid: str = "",
     tooltip: list | None = None,
     notes: dict | None = None,
+    period: str = "",
+    reference: dict | None = None,
 ):
     """Vertical bars of `y` by `x` (x_type "T" for months, "O" for years or windows); with `bin_step`, a
     histogram of `x` (count of rows). `where` keeps rows equal to the given values; `only_valid`
     drops rows where that column is empty; `notes` = {flag, flagged, unflagged} writes, for rows whose
-    `y` is empty, the reason as text on the axis. Incomplete rows (Shape.complete) are drawn lighter."""
+    `y` is empty, the reason as text on the axis. Incomplete rows (Shape.complete) are drawn lighter.
+    `period` = a label: a band shaded between params period_start and period_end (a page sets them).
+    `reference` = {label, title}: a tick per bar at param `reference`[x] (an object a page sets, e.g.
+    the median of all campaigns per window), drawn when the page gives it."""
     base = alt.Chart(data)
     for column, value in (where or {}).items():
         base = base.transform_filter(alt.FieldEqualPredicate(field=column, equal=value))
@@ -100,7 +176,7 @@ def bars(
         else alt.Y(
             f"{y}:Q",
             title=y_title,
-            axis=alt.Axis(format=y_format) if y_format else alt.Undefined,
+            axis=_count_axis(y_format),
             scale=alt.Scale(domain=[0, 1]) if y_format == "%" else alt.Undefined,
         )
     )
@@ -122,7 +198,29 @@ def bars(
             .encode(x=_x(x, x_type, x_title, short), y=alt.datum(0), text="state:N")
         )
         chart = alt.layer(chart, text)
+    if reference:
+        chart = alt.layer(chart, _reference_layer(base, x, x_type, x_title, short, reference, tooltip))
+        chart = chart.add_params(alt.param(name="reference", value={}))
+    if period:
+        band, params = _period_layer(period)
+        chart = alt.layer(band, chart).add_params(*params)
     return chart.properties(width="container", height=height)
+
+
+def _reference_layer(base, x, x_type, x_title, short, reference: dict, tooltip):
+    """A dark tick per x at the page's reference value (param `reference`, keyed by x as text)."""
+    title = reference.get("title", "Reference")
+    return (
+        base.transform_calculate(ref=f"reference[''+datum[{json.dumps(x)}]]")
+        .transform_filter("isValid(datum.ref)")
+        .transform_calculate(what=json.dumps(reference.get("label", title)))
+        .mark_tick(color="#222", thickness=3, bandSize=30)
+        .encode(
+            x=_x(x, x_type, x_title, short),
+            y=alt.Y("ref:Q"),
+            tooltip=[*tooltips(tooltip)[:1], alt.Tooltip("what:N", title="Line"), alt.Tooltip("ref:Q", title=title, format=".1%")],
+        )
+    )
 
 
 def top_bars(
@@ -144,8 +242,8 @@ def top_bars(
         .transform_filter(alt.datum.rank <= top)
         .mark_bar(color=colour(colour_name))
         .encode(
-            y=alt.Y(f"{category}:N", title=None, sort="-x"),
-            x=alt.X(f"{value}:Q", title=value_title),
+            y=alt.Y(f"{category}:N", title=None, sort="-x", axis=alt.Axis(labelLimit=110)),
+            x=alt.X(f"{value}:Q", title=value_title, axis=_count_axis()),
             tooltip=tooltips(tooltip),
         )
         .properties(width="container", height=row_height * max(1, min(top, shape.distinct(category))))
@@ -153,39 +251,101 @@ def top_bars(
 
 
 def lines(data, shape: Shape, *, x: str, series: list[dict], y_title=None, height: int = 240, short: bool = False):
-    """A line per series ({column, label, colour}) over months, folded into one legend. Incomplete
-    months (Shape.complete) are drawn dashed: the solid line stops at the last complete month."""
+    """A line per series ({column, label, colour}) over months, folded into one legend. Pointing near a
+    month shows a rule there, its points and a tooltip with every series' value. Incomplete months
+    (Shape.complete) are drawn dashed: the solid line stops at the last complete month."""
     names = [s["column"] for s in series]
     labels = [s.get("label", s["column"]) for s in series]
     label_expr = " : ".join(
         f"datum.series == {json.dumps(n)} ? {json.dumps(t)}" for n, t in zip(names, labels, strict=True)
     )
+    x_encoding = alt.X(f"{x}:T", title=None, scale=alt.Scale(type="utc"), axis=_time_axis(short))
     base = (
         alt.Chart(data)
         .transform_fold(names, as_=["series", "value"])
         .transform_calculate(label=f"{label_expr} : datum.series")
         .encode(
-            x=alt.X(f"{x}:T", title=None, scale=alt.Scale(type="utc"), axis=_time_axis(short)),
-            y=alt.Y("value:Q", title=y_title),
+            x=x_encoding,
+            y=alt.Y("value:Q", title=y_title, axis=_count_axis()),
             color=alt.Color(
                 "label:N",
                 title=None,
-                legend=alt.Legend(orient="top"),
+                legend=alt.Legend(orient="top", direction="horizontal", columns=2, labelLimit=180),
                 scale=alt.Scale(domain=labels, range=[colour(s.get("colour", "blue")) for s in series]),
             ),
-            tooltip=[
-                alt.Tooltip(f"{x}:T", title="Month", timeUnit="utcyearmonth", format="%B %Y"),
-                alt.Tooltip("label:N", title="Series"),
-                alt.Tooltip("value:Q", title="Value", format=","),
-            ],
         )
     )
+    nearest = alt.selection_point(
+        name="nearest", nearest=True, on="pointerover", clear="pointerout", fields=[x], empty=False
+    )
+    rule = (
+        alt.Chart(data)
+        .mark_rule(color="#6b6b6b", strokeWidth=1)
+        .encode(
+            x=x_encoding,
+            opacity=alt.condition(nearest, alt.value(0.8), alt.value(0)),
+            tooltip=[
+                alt.Tooltip(f"{x}:T", title="Month", timeUnit="utcyearmonth", format="%B %Y"),
+                *[alt.Tooltip(f"{n}:Q", title=t, format=",") for n, t in zip(names, labels, strict=True)],
+            ],
+        )
+        .add_params(nearest)
+    )
+    points = base.mark_point(filled=True, size=45).encode(opacity=alt.condition(nearest, alt.value(1), alt.value(0)))
     solid = base.mark_line(strokeWidth=2, point=short)
-    if not shape.complete:
-        return solid.properties(width="container", height=height)
-    dashed = base.mark_line(strokeWidth=2, strokeDash=[4, 3], opacity=0.6)
-    solid = solid.transform_filter(f"!({_incomplete(shape)})")
-    return alt.layer(dashed, solid).properties(width="container", height=height)
+    layers = [solid]
+    if shape.complete:
+        dashed = base.mark_line(strokeWidth=2, strokeDash=[4, 3], opacity=0.6)
+        layers = [dashed, solid.transform_filter(f"!({_incomplete(shape)})")]
+    return alt.layer(*layers, points, rule).properties(width="container", height=height)
+
+
+def quantiles(
+    data,
+    shape: Shape,
+    *,
+    x: str,
+    value: str,
+    x_title=None,
+    y_title=None,
+    colour_name: str = "retention",
+    height: int = 240,
+    where_valid: str = "",
+):
+    """The median of `value` per `x` as a line, with the band between the first and third quartiles
+    (over the rows of each x; rows with an empty value left out). Pointing shows all three."""
+    summary = (
+        alt.Chart(data)
+        .transform_filter(alt.FieldValidPredicate(field=where_valid or value, valid=True))
+        .transform_aggregate(
+            q1=f"q1({value})", median=f"median({value})", q3=f"q3({value})", rows="count()", groupby=[x]
+        )
+    )
+    x_encoding = alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(tickMinStep=1, labelOverlap="greedy"))
+    y_axis = alt.Axis(format="%", tickCount=5)
+    band = summary.mark_area(color=colour(colour_name), opacity=0.2).encode(
+        x=x_encoding, y=alt.Y("q1:Q", title=y_title, axis=y_axis, scale=alt.Scale(domain=[0, 1])), y2="q3:Q"
+    )
+    line = summary.mark_line(color=colour(colour_name), strokeWidth=2, point=True).encode(x=x_encoding, y="median:Q")
+    nearest = alt.selection_point(
+        name="nearest", nearest=True, on="pointerover", clear="pointerout", fields=[x], empty=False
+    )
+    rule = (
+        summary.mark_rule(color="#6b6b6b")
+        .encode(
+            x=x_encoding,
+            opacity=alt.condition(nearest, alt.value(0.8), alt.value(0)),
+            tooltip=[
+                alt.Tooltip(f"{x}:Q", title=x_title or x),
+                alt.Tooltip("median:Q", title="Median", format=".1%"),
+                alt.Tooltip("q1:Q", title="First quartile", format=".1%"),
+                alt.Tooltip("q3:Q", title="Third quartile", format=".1%"),
+                alt.Tooltip("rows:Q", title="Cohorts measured", format=","),
+            ],
+        )
+        .add_params(nearest)
+    )
+    return alt.layer(band, line, rule).properties(width="container", height=height)
 
 
 def heatmap(
@@ -203,12 +363,21 @@ def heatmap(
     row_height: int = 16,
     tooltip: list | None = None,
     notes: dict | None = None,
+    x_from=None,
 ):
     """Cells of `value` by `x` and `y` (rows sized from the data); with `notes` = {flag, flagged,
-    unflagged}, empty cells are drawn apart in two greys with the reason as their legend."""
-    base = alt.Chart(data).encode(
-        x=alt.X(f"{x}:O", title=x_title, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y(f"{y}:O", title=y_title, sort="ascending"),
+    unflagged}, empty cells are drawn apart in two greys with the reason as their legend. `x_from`
+    leaves out columns before it (month 0 of a cohort is 100% by definition and would take the top
+    of the colour scale); the colour scale runs from 0 to the largest value shown."""
+    shown = [r for r in shape.rows if x_from is None or (r.get(x) is not None and r[x] >= x_from)]
+    top = max((r[value] for r in shown if isinstance(r.get(value), int | float)), default=1) or 1
+    top = min(1, math.ceil(top * 10) / 10) if top <= 1 else top
+    base = alt.Chart(data)
+    if x_from is not None:
+        base = base.transform_filter(alt.FieldGTEPredicate(field=x, gte=x_from))
+    base = base.encode(
+        x=alt.X(f"{x}:O", title=x_title, axis=alt.Axis(labelAngle=0, orient="top", labelOverlap="greedy")),
+        y=alt.Y(f"{y}:O", title=y_title, sort="ascending", axis=alt.Axis(labelOverlap="greedy")),
     )
     measured = (
         base.transform_filter(alt.FieldValidPredicate(field=value, valid=True))
@@ -217,7 +386,7 @@ def heatmap(
             color=alt.Color(
                 f"{value}:Q",
                 title=value_title,
-                scale=alt.Scale(scheme=scheme, domain=[0, 1]),
+                scale=alt.Scale(scheme=scheme, domain=[0, top], clamp=True),
                 legend=alt.Legend(format=value_format, orient="top", gradientLength=160),
             ),
             tooltip=tooltips(tooltip),
@@ -280,4 +449,11 @@ def strip(
     )
 
 
-HELPERS = {"bars": bars, "top_bars": top_bars, "lines": lines, "heatmap": heatmap, "strip": strip}
+HELPERS = {
+    "bars": bars,
+    "top_bars": top_bars,
+    "lines": lines,
+    "quantiles": quantiles,
+    "heatmap": heatmap,
+    "strip": strip,
+}
