@@ -39,7 +39,11 @@ COLOURS = {
     "grey": "#8c8c8c",
     "light": "#ececec",
 }
-COUNT_FORMAT = "~s"  # axis labels of counts: 4M, 12k, 900 (the tooltip has the exact value)
+# Axis labels of counts: 900, 1.5k, 12k, 4M, 2B (the tooltip has the exact value). A label
+# expression, not an axis format: Vega would widen "~s" to the ticks' precision ("0.6k").
+COUNT_LABELS = (
+    "abs(datum.value) >= 1000 ? replace(format(datum.value, '.2~s'), 'G', 'B') : format(datum.value, ',~r')"
+)
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,9 @@ def _time_axis(short: bool) -> alt.Axis:
 
 def _count_axis(y_format=None) -> alt.Axis:
     """A quantitative axis: abbreviated counts unless the chart gives a format (e.g. "%")."""
-    return alt.Axis(format=y_format or COUNT_FORMAT, labelOverlap="greedy", tickCount=5)
+    if y_format:
+        return alt.Axis(format=y_format, labelOverlap="greedy", tickCount=5)
+    return alt.Axis(labelExpr=COUNT_LABELS, labelOverlap="greedy", tickCount=5)
 
 
 def with_params(spec_json: str, params: dict | None) -> str:
