@@ -137,9 +137,9 @@ def _x(x: str, x_type: str, title, short: bool, bin_step=None, bin_extent=None, 
             f"{x}:Q",
             bin=alt.Bin(extent=bin_extent or [0, 1], step=bin_step),
             title=title,
-            axis=alt.Axis(format=x_format) if x_format else alt.Undefined,
+            axis=alt.Axis(format=x_format, labelOverlap="greedy") if x_format else alt.Undefined,
         )
-    return alt.X(f"{x}:{x_type}", title=title, axis=alt.Axis(labelAngle=0))
+    return alt.X(f"{x}:{x_type}", title=title, axis=alt.Axis(labelAngle=0, labelOverlap="greedy", labelSeparation=6))
 
 
 def bars(

@@ -95,7 +95,13 @@ def cell(column: Column, value, row: dict, words: Words, dataset: str = "", fmt:
 def header(column: Column, label: str | None = None) -> dict:
     description = column.description + (f" ({column.unit})" if column.unit else "")
     numeric = column.type in ("integer", "number")
-    return {"name": column.name, "label": label or human(column.name), "description": description, "numeric": numeric}
+    return {
+        "name": column.name,
+        "label": label or human(column.name),
+        "description": description,
+        "numeric": numeric,
+        "date": column.type == "date",
+    }
 
 
 def make_table(
