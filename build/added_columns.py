@@ -2,8 +2,10 @@
 
 A page names them with `add=` (column name → what it is), e.g. on a campaign list:
 
-    add={"edits": {"sum": "courses.total_edits", "via": "campaign_courses", "by": "campaign", "on": "course_slug"},
-         "home_wikis": {"distinct": "courses.home_wiki", "via": "campaign_courses", "by": "campaign", "on": "course_slug"},
+    add={"edits": {"sum": "courses.total_edits", "via": "campaign_courses", "by": "campaign",
+                   "on": "course_slug"},
+         "home_wikis": {"distinct": "courses.home_wiki", "via": "campaign_courses", "by": "campaign",
+                        "on": "course_slug"},
          "status": {"ongoing_until": "end_date"}}
 
 - `sum` / `distinct` = "dataset.column": over the rows of that dataset linked to this row: the rows
@@ -72,7 +74,9 @@ def _column(name: str, spec: dict, schema: Dataset, schema_of) -> Column:
     if kind == "sum":
         text = spec.get("description", f"Sum over the linked {target.title.lower()} of: {found.description}")
         return Column(name, found.type, text, found.unit)
-    text = spec.get("description", f"Every distinct value, over the linked {target.title.lower()}, of: {found.description}")
+    text = spec.get(
+        "description", f"Every distinct value, over the linked {target.title.lower()}, of: {found.description}"
+    )
     return Column(name, "string", text)
 
 

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 
 import altair as alt
 
+from build import chart_params
+from build.chart_params import with_params  # noqa: F401 (components use it from here)
+
 # Colours with at least 3:1 contrast on white (and on the dark theme's background) for marks.
 # Named by measure, so a measure is drawn in one colour on every page (tests/test_organizer.py checks
 # that the chart declarations keep to it); the plain names stay for other sites' charts.
@@ -41,9 +44,7 @@ COLOURS = {
 }
 # Axis labels of counts: 900, 1.5k, 12k, 4M, 2B (the tooltip has the exact value). A label
 # expression, not an axis format: Vega would widen "~s" to the ticks' precision ("0.6k").
-COUNT_LABELS = (
-    "abs(datum.value) >= 1000 ? replace(format(datum.value, '.2~s'), 'G', 'B') : format(datum.value, ',~r')"
-)
+COUNT_LABELS = "abs(datum.value) >= 1000 ? replace(format(datum.value, '.2~s'), 'G', 'B') : format(datum.value, ',~r')"
 
 
 @dataclass(frozen=True)
@@ -84,44 +85,6 @@ def _count_axis(y_format=None) -> alt.Axis:
     if y_format:
         return alt.Axis(format=y_format, labelOverlap="greedy", tickCount=5)
     return alt.Axis(labelExpr=COUNT_LABELS, labelOverlap="greedy", tickCount=5)
-
-
-def with_params(spec_json: str, params: dict | None) -> str:
-    """The spec (JSON text safe in <script>) with the values of its top-level params set from `params`.
-    A name the spec does not declare is an error: the page asked for something the chart cannot show."""
-    if not params:
-        return spec_json
-    from build.charts import script_json
-
-    spec = json.loads(spec_json)
-    declared = {p.get("name"): p for p in spec.get("params", [])}
-    unknown = sorted(set(params) - set(declared))
-    if unknown:
-        raise ValueError(f"the chart has no param {', '.join(unknown)} (it has: {', '.join(declared) or 'none'})")
-    for name, value in params.items():
-        declared[name]["value"] = value
-    return script_json(spec)
-
-
-def _period_layer(label: str):
-    """A shaded band from param period_start to period_end (dates; nothing when they are empty)."""
-    band = (
-        alt.Chart(alt.Data(values=[{}]))
-        .transform_filter("period_start != null && period_end != null")
-        .transform_calculate(start="toDate(period_start)", end="toDate(period_end)", what=json.dumps(label))
-        .mark_rect(color="#9aa5b1", opacity=0.18)
-        .encode(
-            x=alt.X("start:T", title=None),
-            x2="end:T",
-            tooltip=[
-                alt.Tooltip("what:N", title="Shaded"),
-                alt.Tooltip("start:T", title="From", format="%e %B %Y"),
-                alt.Tooltip("end:T", title="To", format="%e %B %Y"),
-            ],
-        )
-    )
-    params = [alt.param(name="period_start", value=None), alt.param(name="period_end", value=None)]
-    return band, params
 
 
 def _incomplete(shape: Shape) -> str:
@@ -176,56 +139,42 @@ def bars(
     for column, value in (where or {}).items():
         base = base.transform_filter(alt.FieldEqualPredicate(field=column, equal=value))
     measured = base.transform_filter(alt.FieldValidPredicate(field=only_valid or y or x, valid=True))
-    y_encoding = (
-        alt.Y("count():Q", title=y_title)
-        if bin_step
-        else alt.Y(
-            f"{y}:Q",
-            title=y_title,
-            axis=_count_axis(y_format),
-            scale=alt.Scale(domain=[0, 1]) if y_format == "%" else alt.Undefined,
-        )
-    )
     chart = measured.mark_bar(color=colour(colour_name)).encode(
         x=_x(x, x_type, x_title, short, bin_step, bin_extent, x_format),
-        y=y_encoding,
+        y=_bar_y(y, y_title, y_format, bool(bin_step)),
         tooltip=tooltips(tooltip) or [alt.Tooltip("count():Q", title=y_title)],
     )
     if shape.complete:
         chart = chart.encode(opacity=alt.condition(_incomplete(shape), alt.value(0.35), alt.value(1)))
     if notes:
-        flag = json.dumps(notes["flag"])
-        text = (
-            base.transform_filter(alt.FieldValidPredicate(field=y, valid=False))
-            .transform_calculate(
-                state=f"datum[{flag}] ? {json.dumps(notes['flagged'])} : {json.dumps(notes['unflagged'])}"
-            )
-            .mark_text(angle=270, align="left", dx=-4, color="#444", fontSize=11)
-            .encode(x=_x(x, x_type, x_title, short), y=alt.datum(0), text="state:N")
-        )
-        chart = alt.layer(chart, text)
+        chart = alt.layer(chart, _notes_layer(base, _x(x, x_type, x_title, short), y, notes))
     if reference:
-        chart = alt.layer(chart, _reference_layer(base, x, x_type, x_title, short, reference, tooltip))
+        ref_tooltip = tooltips(tooltip)[:1]
+        chart = alt.layer(
+            chart, chart_params.reference_layer(base, _x(x, x_type, x_title, short), reference, ref_tooltip)
+        )
         chart = chart.add_params(alt.param(name="reference", value={}))
     if period:
-        band, params = _period_layer(period)
+        band, params = chart_params.period_layer(data, period)
         chart = alt.layer(band, chart).add_params(*params)
     return chart.properties(width="container", height=height)
 
 
-def _reference_layer(base, x, x_type, x_title, short, reference: dict, tooltip):
-    """A dark tick per x at the page's reference value (param `reference`, keyed by x as text)."""
-    title = reference.get("title", "Reference")
+def _bar_y(y: str, y_title, y_format, histogram: bool) -> alt.Y:
+    if histogram:
+        return alt.Y("count():Q", title=y_title)
+    scale = alt.Scale(domain=[0, 1]) if y_format == "%" else alt.Undefined
+    return alt.Y(f"{y}:Q", title=y_title, axis=_count_axis(y_format), scale=scale)
+
+
+def _notes_layer(base, x_encoding, y: str, notes: dict):
+    """For rows whose `y` is empty: the reason (the flag's words) written upright on the axis."""
+    flag = json.dumps(notes["flag"])
     return (
-        base.transform_calculate(ref=f"reference[''+datum[{json.dumps(x)}]]")
-        .transform_filter("isValid(datum.ref)")
-        .transform_calculate(what=json.dumps(reference.get("label", title)))
-        .mark_tick(color="#222", thickness=3, bandSize=30)
-        .encode(
-            x=_x(x, x_type, x_title, short),
-            y=alt.Y("ref:Q"),
-            tooltip=[*tooltips(tooltip)[:1], alt.Tooltip("what:N", title="Line"), alt.Tooltip("ref:Q", title=title, format=".1%")],
-        )
+        base.transform_filter(alt.FieldValidPredicate(field=y, valid=False))
+        .transform_calculate(state=f"datum[{flag}] ? {json.dumps(notes['flagged'])} : {json.dumps(notes['unflagged'])}")
+        .mark_text(angle=270, align="left", dx=-4, color="#444", fontSize=11)
+        .encode(x=x_encoding, y=alt.datum(0), text="state:N")
     )
 
 
@@ -371,17 +320,12 @@ def heatmap(
     notes: dict | None = None,
     x_from=None,
 ):
-    """Cells of `value` by `x` and `y` (rows sized from the data); with `notes` = {flag, flagged,
-    unflagged}, empty cells are drawn apart in two greys with the reason as their legend. `x_from`
-    leaves out columns before it (month 0 of a cohort is 100% by definition and would take the top
-    of the colour scale); the colour scale runs from 0 to the largest value shown."""
-    shown = [r for r in shape.rows if x_from is None or (r.get(x) is not None and r[x] >= x_from)]
-    top = max((r[value] for r in shown if isinstance(r.get(value), int | float)), default=1) or 1
-    top = min(1, math.ceil(top * 10) / 10) if top <= 1 else top
+    """Cells of `value` by `x` and `y` (rows sized from the data); `notes` = {flag, flagged, unflagged}:
+    empty cells in two greys, the reason as their legend. `x_from` leaves out columns before it (a
+    cohort's month 0 is 100% and would take the colour scale's top), which runs to the largest shown."""
+    top = _colour_top(shape, x, value, x_from)
     base = alt.Chart(data)
-    if x_from is not None:
-        base = base.transform_filter(alt.FieldGTEPredicate(field=x, gte=x_from))
-    base = base.encode(
+    base = (base.transform_filter(alt.FieldGTEPredicate(field=x, gte=x_from)) if x_from is not None else base).encode(
         x=alt.X(f"{x}:O", title=x_title, axis=alt.Axis(labelAngle=0, orient="top", labelOverlap="greedy")),
         y=alt.Y(f"{y}:O", title=y_title, sort="ascending", axis=alt.Axis(labelOverlap="greedy")),
     )
@@ -420,6 +364,13 @@ def heatmap(
         .resolve_scale(color="independent")
         .properties(width="container", height=row_height * max(1, shape.distinct(y)))
     )
+
+
+def _colour_top(shape: Shape, x: str, value: str, x_from) -> float:
+    """The top of a heatmap's colour scale: the largest value shown, rounded up to a tenth when a share."""
+    shown = [r for r in shape.rows if x_from is None or (r.get(x) is not None and r[x] >= x_from)]
+    top = max((r[value] for r in shown if isinstance(r.get(value), int | float)), default=1) or 1
+    return min(1, math.ceil(top * 10) / 10) if top <= 1 else top
 
 
 def strip(

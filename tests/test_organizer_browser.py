@@ -19,7 +19,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from test_browser import AXE, IN_CI, Visit, browser, sync_playwright  # noqa: F401 (fixtures)
+import test_browser
+from test_browser import AXE, IN_CI, Visit
+
+# One browser for the module, with test_browser's launch options.
+sync_playwright = test_browser.sync_playwright
+browser = test_browser.browser
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,7 +100,8 @@ def test_every_chart_shows_values_on_hover_and_keyboard_focus(browser, demo):
                 for at in (0.5, 0.25, 0.75):  # point at a drawn mark, as a reader would
                     box = page.evaluate(
                         "([view, marks, at]) => { const all = [...view.querySelectorAll(marks)].filter(m => {"
-                        " const b = m.getBoundingClientRect(); return b.width + b.height > 0 && !m.closest('.role-axis, .role-legend'); });"
+                        " const b = m.getBoundingClientRect();"
+                        " return b.width + b.height > 0 && !m.closest('.role-axis, .role-legend'); });"
                         " const b = all[Math.floor(all.length * at)].getBoundingClientRect();"
                         " return {x: b.left + b.width / 2, y: b.top + b.height / 2}; }",
                         [view.element_handle(), MARKS, at],
@@ -154,7 +160,9 @@ def test_campaign_search_and_filters_filter(browser, demo):
         assert total == len(demo["campaigns"])
 
         def shown():
-            return page.evaluate("() => [...document.querySelectorAll('#campaigns-table tbody tr')].filter(r => !r.hidden).length")
+            return page.evaluate(
+                "() => [...document.querySelectorAll('#campaigns-table tbody tr')].filter(r => !r.hidden).length"
+            )
 
         first_title = rows.first.locator("td").first.inner_text()
         word = first_title.split()[0].upper()
@@ -198,7 +206,9 @@ def test_no_horizontal_scroll_and_nav_on_one_line_at_375(browser, demo):
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             if overflow > 0:
                 failures.append(f"{path or 'home'} scrolls sideways by {overflow}px")
-            tops = page.evaluate("[...document.querySelectorAll('.site-header nav li')].map(l => l.getBoundingClientRect().top)")
+            tops = page.evaluate(
+                "[...document.querySelectorAll('.site-header nav li')].map(l => l.getBoundingClientRect().top)"
+            )
             assert 1 <= len(tops) <= 6
             if len(set(tops)) != 1:
                 failures.append(f"{path or 'home'}: the navigation takes {len(set(tops))} lines")
@@ -221,7 +231,9 @@ def test_axis_labels_do_not_overlap_at_375(browser, demo):
                      let overlaps = 0;
                      for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
                        const a = boxes[i], b = boxes[j];
-                       if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) overlaps++;
+                       const apart = a.right - 0.5 <= b.left || b.right - 0.5 <= a.left
+                         || a.bottom - 0.5 <= b.top || b.bottom - 0.5 <= a.top;
+                       if (!apart) overlaps++;
                      }
                      return {labels: boxes.length, overlaps};
                    })"""

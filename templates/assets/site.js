@@ -80,13 +80,12 @@
     return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
   }
 
-  // A search box above a table with data-search, and a select per declared filter (a JSON script
-  // before the table): rows that do not hold every typed word (in data-text when the row has one,
+  // A search box above a table with data-search, and a select per filter in its data-filters
+  // (JSON: column index, label, kind, options): rows that do not hold every typed word (in data-text when the row has one,
   // else its text) or do not match every filter are hidden. Without JavaScript the whole table shows.
   function makeSearchable(table, index) {
     var wrap = table.closest(".table-wrap") || table;
-    var spec = wrap.previousElementSibling;
-    var filters = spec && spec.classList.contains("table-filters") ? JSON.parse(spec.textContent) : [];
+    var filters = table.hasAttribute("data-filters") ? JSON.parse(table.getAttribute("data-filters")) : [];
     var box = document.createElement("div");
     box.className = "table-search";
     var id = "table-search-" + index;
