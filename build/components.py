@@ -16,13 +16,16 @@ with the build's reason, and the rest of the page still renders.
 
 from __future__ import annotations
 
+import json
 import re
+import string
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from markupsafe import Markup
 
-from build import entities, tables
+from build import added_columns, entities, tables
+from build.chart_params import check_params
 from build.charts import svg_size
 from build.datasets import Dataset, data_url
 from build.formatting import FORMATS, format_number
@@ -51,7 +54,8 @@ class PageState:
 
     charts: int = 0
     stash: list[str] | None = None  # Markdown pages: component HTML kept out of Markdown's way
-    svgs: dict = field(default_factory=dict)  # file name → SVG text
+    svgs: dict = field(default_factory=dict)  # file name → SVG text (or PNG bytes)
+    chart_ids: list[str] = field(default_factory=list)  # the charts placed, in order (the first is the preview)
 
 
 class Components:
@@ -68,10 +72,13 @@ class Components:
             "tiles": self.tiles,
             "downloads": self.downloads,
             "rows": self.rows,
+            "medians": self.medians,
             "available": self.available,
             "dataset": self.dataset_info,
             "entity": self.entity.row if self.entity else None,
             "page_uses_charts": lambda: self.state.charts > 0,
+            "preview_image": self.preview_image,
+            "link": self.link_to,
         }
 
     # --- datasets -----------------------------------------------------------------------
@@ -81,12 +88,14 @@ class Components:
             raise ComponentError(f"no dataset {name!r} (datasets: {', '.join(sorted(self.site.schemas))})")
         return self.site.schemas[name]
 
-    def check_columns(self, name: str, columns) -> None:
-        have = self.schema(name).column_names
+    def check_columns(self, name: str | Dataset, columns) -> None:
+        """`name` (or a schema with added columns) has every one of `columns`."""
+        schema = name if isinstance(name, Dataset) else self.schema(name)
+        have = schema.column_names
         missing = [c for c in columns if c not in have]
         if missing:
             raise ComponentError(
-                f"dataset {name!r} has no column {', '.join(map(repr, missing))} (it has: {', '.join(have)})"
+                f"dataset {schema.name!r} has no column {', '.join(map(repr, missing))} (it has: {', '.join(have)})"
             )
 
     def available(self, name: str) -> bool:
@@ -96,11 +105,15 @@ class Components:
     def filtered(self, name: str) -> bool:
         return self.entity is not None and self.entity.kind.key in self.schema(name).column_names
 
-    def rows(self, name: str, where: dict | None = None, via: str = "", on: str = "") -> list[dict]:
-        """The dataset's rows (the entity's own on an entity page), optionally where column == value;
-        with `via` and `on`, the rows whose `on` value appears in dataset `via` (filtered likewise)."""
+    def rows(
+        self, name: str, where: dict | None = None, via: str = "", on: str = "", whole: bool = False
+    ) -> list[dict]:
+        """The dataset's rows (the entity's own on an entity page, unless `whole`), optionally where
+        column == value; with `via` and `on`, the rows whose `on` value appears in dataset `via`."""
         self.check_columns(name, (where or {}).keys())
-        if via:
+        if whole:
+            rows = self.site.records(name)
+        elif via:
             self.check_columns(name, [on])
             self.check_columns(via, [on])
             keys = dict.fromkeys(row.get(on) for row in self.rows(via))
@@ -140,8 +153,9 @@ class Components:
 
     # --- the components -------------------------------------------------------------------
 
-    def chart(self, chart_id: str, level: int = 2, table_ref: str = "") -> Markup:
-        """A chart by id: caption, the chart (drawn by charts.js), static SVG or a reserved box, links, data table."""
+    def chart(self, chart_id: str, level: int = 2, table_ref: str = "", params: dict | None = None) -> Markup:
+        """A chart by id: caption, the chart (drawn by charts.js), static SVG or a reserved box, links, data table.
+        `params` sets the values of the chart's declared params on this page (a campaign's period, say)."""
         if chart_id not in self.site.chart_defs:
             raise ComponentError(f"no chart {chart_id!r} (charts: {', '.join(sorted(self.site.chart_defs))})")
         definition = self.site.chart_defs[chart_id]
@@ -152,6 +166,7 @@ class Components:
                 self.site.macro("chart")({**figure, "missing": self.site.missing(definition.dataset)}, level)
             )
         self.state.charts += 1
+        self.state.chart_ids.append(chart_id)
         name = definition.dataset
         rows = self.rows(name)
         links = self.links(name)
@@ -160,6 +175,7 @@ class Components:
         figure.update(
             description=definition.description,
             spec_href=self.root + compiled.vega_href,
+            params=json.dumps(check_params(compiled, params), sort_keys=True) if params else "",
             links=links,
             dataset=compiled.dataset,
             table=table,
@@ -183,7 +199,7 @@ class Components:
             return {"svg": {"src": f"{compiled.id}.svg", **size}, "height": size.get("height")}
         return {"height": compiled.reserved_height(rows)}
 
-    def make_table(
+    def make_table(  # noqa: PLR0913 (the table() options, passed through)
         self,
         name,
         rows,
@@ -197,27 +213,61 @@ class Components:
         formats=None,
         search=False,
         sortable=None,
+        add=None,
+        filters=None,
+        disambiguate=None,
     ) -> tables.Table:
-        schema = self.schema(name)
+        schema, rows = self.added(name, rows, add)
+        labels = {**added_columns.labels(add), **(labels or {})}
         columns = list(columns or schema.column_names)
-        self.check_columns(name, [*columns, *(labels or {}), *(links or {}), *(formats or {})])
-        self.check_columns(name, [sort.lstrip("-")] if sort else [])
+        self.check_columns(schema, [*columns, *labels, *(links or {}), *(formats or {}), *(filters or {})])
+        self.check_columns(schema, [sort.lstrip("-")] if sort else [])
+        self.check_columns(schema, [*(search if isinstance(search, list | tuple) else []), *(disambiguate or {})])
+        self.check_columns(schema, list((disambiguate or {}).values()))
         if sort:
             rows = _sorted(rows, sort)
         if pivot:
-            self.check_columns(name, [*pivot.get("index", ()), pivot["columns"], pivot["values"]])
+            self.check_columns(schema, [*pivot.get("index", ()), pivot["columns"], pivot["values"]])
             table = tables.pivot_table(schema, rows, self.site.words, pivot, caption)
         elif summary:
-            self.check_columns(name, [summary["by"], summary["value"]])
+            self.check_columns(schema, [summary["by"], summary["value"]])
             table = tables.summary_table(schema, rows, self.site.words, summary, caption)
         else:
             table = tables.make_table(schema, rows, columns, self.site.words, labels, formats, caption)
         for target in (links or {}).values():
-            self.check_link(name, target)
+            self.check_link(schema, target)
         table.links = {column: [self.link(target, row) for row in rows] for column, target in (links or {}).items()}
-        table.sortable = bool(search or sortable)
+        table.sortable = sortable is not False and not pivot and not summary or bool(sortable)
         table.search = bool(search)
+        if isinstance(search, list | tuple):
+            table.search_text = [" ".join(str(row.get(c) or "") for c in search) for row in rows]
+        try:
+            table.filters = tables.filter_spec(table, filters or {})
+        except ValueError as error:
+            raise ComponentError(str(error)) from error
+        tables.disambiguate(table, rows, disambiguate or {})
         return table
+
+    def added(self, name: str, rows: list[dict], add: dict | None) -> tuple[Dataset, list[dict]]:
+        """The dataset's schema and rows with the page's added columns (see added_columns.py)."""
+        schema = self.schema(name)
+        if not add:
+            return schema, rows
+        try:
+            schema = added_columns.declare(schema, add, self.schema)
+        except (added_columns.AddedColumnError, KeyError, TypeError) as error:
+            raise ComponentError(f"add= of {name!r}: {error}") from error
+        whole = lambda dataset, column, value: self.site.entity_rows(dataset, column, value)  # noqa: E731
+        return schema, added_columns.compute(rows, add, whole, self.site.as_of())
+
+    def medians(self, name: str, by: str, value: str) -> dict:
+        """The median of `value` per value of `by` over the WHOLE dataset (every entity), empty values left out."""
+        self.check_columns(name, [by, value])
+        groups: dict = {}
+        for row in self.site.records(name):
+            if row.get(value) is not None:
+                groups.setdefault(row.get(by), []).append(row[value])
+        return {key: tables.median(sorted(values)) for key, values in groups.items()}
 
     def table(
         self, name: str, id: str = "", where: dict | None = None, via: str = "", on: str = "", **options
@@ -228,7 +278,10 @@ class Components:
         if not self.available(name) or (via and not self.available(via)):
             return self.emit(self.missing(name if not self.available(name) else via))
         rows = self.rows(name, where, via, on)
-        table = self.make_table(name, rows, **options)
+        try:
+            table = self.make_table(name, rows, **options)
+        except TypeError as error:
+            raise ComponentError(f"table({name!r}): {error}") from error
         label = options.get("caption") or self.schema(name).title
         return self.emit(self.site.macro("data_table")(table, id=id, label=label))
 
@@ -238,7 +291,7 @@ class Components:
         if route and route.group(1) not in self.site.entity_folders:
             routes = ", ".join(self.site.entity_routes) or "none"
             raise ComponentError(f"no entity pages {target!r} (there are: {routes})")
-        self.check_columns(name, [route.group(2)] if route else re.findall(r"{(\w+)}", target))
+        self.check_columns(name, [route.group(2)] if route else re.findall(r"{(\w+)(?::path)?}", target))
 
     def link(self, target: str, row: dict) -> str | None:
         route = re.fullmatch(r"([\w/-]+)/\[(\w+)\]", target)
@@ -251,9 +304,36 @@ class Components:
             slug = slugs.get(row.get(route.group(2)))
             return f"{self.root}{entities.href(route.group(1), slug)}" if slug else None
         try:
-            return target.format(**{k: quote(str(v), safe="") for k, v in row.items()})
+            return fill_link(target, row)
         except KeyError as error:
             raise ComponentError(f"link {target!r} names column {error} that the rows do not have") from error
+        except ValueError as error:
+            raise ComponentError(f"link {target!r}: {error}") from error
+
+    def link_to(self, target: str, row: dict | None) -> str | None:
+        """A URL template (a site.toml link setting) filled from `row`; None when either is empty."""
+        if not target or not row:
+            return None
+        return self.link(target, row)
+
+    def preview_image(self) -> str:
+        """The absolute URL of the page's preview image (og:image), or "" without a base_url.
+
+        A site-wide page's is a PNG of its first chart, drawn at build time from the rows; entity
+        pages share the home page's (one PNG per campaign would cost seconds at 1,500 campaigns)."""
+        base = str(self.page_setting("base_url") or "")
+        if not base or not self.state.chart_ids:
+            return ""
+        base = base if base.endswith("/") else base + "/"
+        if self.entity is not None:
+            return base + "preview.png"
+        if not self.site.checking:
+            compiled = self.site.charts[self.state.chart_ids[0]]
+            self.state.svgs["preview.png"] = chart_png(compiled, self.rows(compiled.definition.dataset))
+        return base + (f"{self.folder}/" if self.folder else "") + "preview.png"
+
+    def page_setting(self, key: str):
+        return self.site.page_settings().get(key)
 
     def value(self, name: str, column: str, where: dict | None = None, pick: str = "first", format: str = "") -> Markup:
         """One formatted value: the first (or last) row's, or the sum or max of the column."""
@@ -272,13 +352,14 @@ class Components:
         exact = format_number(picked) if isinstance(picked, int | float) and not isinstance(picked, bool) else text
         return Markup('<data value="{}" title="{}">{}</data>').format("" if picked is None else picked, exact, text)
 
-    def tiles(self, name: str, columns, compact: bool = True) -> Markup:
-        """Big-number tiles of the first row (a list of columns, or column → label)."""
+    def tiles(self, name: str, columns, compact: bool = True, add: dict | None = None) -> Markup:
+        """Big-number tiles of the first row (a list of columns, or column → label); `add` as for table()."""
         labels = columns if isinstance(columns, dict) else {c: None for c in columns}
-        self.check_columns(name, labels)
+        schema, _ = self.added(name, [], add)
+        self.check_columns(schema, labels)
         if not self.available(name) or not self.rows(name):
             return self.emit(self.missing(name))
-        row, schema = self.rows(name)[0], self.schema(name)
+        row = self.added(name, self.rows(name)[:1], add)[1][0]
         items = []
         for column, label in labels.items():
             cell = tables.cell(schema.column(column), row.get(column), row, self.site.words, name)
@@ -289,6 +370,7 @@ class Components:
                     "value": row.get(column),
                     "text": text,
                     "exact": cell.text,
+                    "note": cell.note,
                     "description": schema.column(column).description,
                 }
             )
@@ -299,6 +381,39 @@ class Components:
         if not self.available(name):
             return self.emit(self.missing(name))
         return self.emit(self.site.macro("downloads")(self.links(name), self.schema(name), label))
+
+
+class _LinkFormatter(string.Formatter):
+    """{column} is percent-encoded whole; {column:path} keeps its '/' (a Dashboard course slug)."""
+
+    def format_field(self, value, format_spec):
+        if value is None:
+            raise _EmptyValue
+        if format_spec not in ("", "path"):
+            raise ValueError(f"unknown link format {format_spec!r} (use {{column}} or {{column:path}})")
+        return quote(str(value), safe="/" if format_spec == "path" else "")
+
+
+class _EmptyValue(Exception):
+    pass
+
+
+def fill_link(target: str, row: dict) -> str | None:
+    """The URL of `target` for `row`; None when a value it names is empty (no link rather than a wrong one)."""
+    try:
+        return _LinkFormatter().format(target, **row)
+    except _EmptyValue:
+        return None
+
+
+def chart_png(compiled, rows: list[dict]) -> bytes:
+    """A PNG of a compiled chart drawn from inline rows (vl_convert draws nothing from a URL), 1200 wide."""
+    import vl_convert
+
+    spec = compiled.inline_spec(rows)
+    spec["width"], spec["background"] = 1100, "white"
+    spec.pop("autosize", None)
+    return vl_convert.vegalite_to_png(spec, scale=1)
 
 
 def _pick(values: list, pick: str):

@@ -226,6 +226,22 @@ SCHEMA: tuple[Setting, ...] = (
         "Settings of the Spark session (build/spark.py), over its defaults; used only by Spark sources.",
     ),
     Setting(
+        "links",
+        "program_link",
+        ranges.text(500),
+        "one line of at most 500 characters: a URL with {column}s of the programs dataset, or empty",
+        "https://outreachdashboard.wmflabs.org/courses/{course_slug:path}",
+        "Where each program is on the Dashboard ({column} is percent-encoded; {column:path} keeps '/').",
+    ),
+    Setting(
+        "links",
+        "campaign_link",
+        ranges.text(500),
+        "one line of at most 500 characters: a URL with {campaign}, or empty",
+        "https://outreachdashboard.wmflabs.org/campaigns/{campaign}",
+        "Where each campaign is on the Dashboard.",
+    ),
+    Setting(
         "alerts",
         "stale_after_days",
         ranges.whole(0, 365),

@@ -62,6 +62,8 @@ class Table:
     sortable: bool = False
     links: dict = field(default_factory=dict)  # column name → an href (or None) per row
     search: bool = False
+    search_text: list[str] | None = None  # per row: the text a search matches (else the row's own text)
+    filters: list[dict] = field(default_factory=list)  # {column index, label, kind, options} per filter
 
 
 def column_format(column: Column) -> str:
@@ -93,7 +95,13 @@ def cell(column: Column, value, row: dict, words: Words, dataset: str = "", fmt:
 def header(column: Column, label: str | None = None) -> dict:
     description = column.description + (f" ({column.unit})" if column.unit else "")
     numeric = column.type in ("integer", "number")
-    return {"name": column.name, "label": label or human(column.name), "description": description, "numeric": numeric}
+    return {
+        "name": column.name,
+        "label": label or human(column.name),
+        "description": description,
+        "numeric": numeric,
+        "date": column.type == "date",
+    }
 
 
 def make_table(
@@ -174,6 +182,44 @@ def summary_table(dataset: Dataset, rows: list[dict], words: Words, summary: dic
             ]
         body.append(cells)
     return Table(head, body, caption)
+
+
+FILTER_KINDS = ("year", "values")
+
+
+def filter_spec(table: Table, filters: dict) -> list[dict]:
+    """Select boxes above a table: column → "year" (the year of a date) or "values" (the ", "-separated
+    values of a cell). Options are taken from the cells, sorted (years newest first)."""
+    specs = []
+    names = [c["name"] for c in table.columns]
+    for column, kind in filters.items():
+        if kind not in FILTER_KINDS:
+            raise ValueError(f"filter {column!r}: kind {kind!r} is not one of {', '.join(FILTER_KINDS)}")
+        if column not in names:
+            raise ValueError(f"filter {column!r}: the table does not show that column (it shows: {', '.join(names)})")
+        index = names.index(column)
+        texts = [row[index].text for row in table.rows if not row[index].note]
+        if kind == "year":
+            options = sorted({t[:4] for t in texts if t[:4].isdigit()}, reverse=True)
+        else:
+            options = sorted({v for t in texts for v in t.split(", ") if v})
+        label = table.columns[index]["label"] + (" (year)" if kind == "year" else "")
+        specs.append({"index": index, "label": label, "kind": kind, "options": options})
+    return specs
+
+
+def disambiguate(table: Table, rows: list[dict], columns: dict) -> None:
+    """Column → another column: where two rows show the same text, add the other column's value, so
+    programs with the same title are told apart ("Edit-a-thon (uni-x/Edit-a-thon)")."""
+    names = [c["name"] for c in table.columns]
+    for column, by in columns.items():
+        index = names.index(column)
+        seen: dict[str, int] = {}
+        for row in table.rows:
+            seen[row[index].text] = seen.get(row[index].text, 0) + 1
+        for row, source in zip(table.rows, rows, strict=True):
+            if seen[row[index].text] > 1 and source.get(by) is not None:
+                row[index] = Cell(f"{row[index].text} ({source[by]})", row[index].sort, row[index].numeric)
 
 
 def _capital(text: str) -> str:

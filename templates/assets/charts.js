@@ -90,6 +90,11 @@
         entry.values = dataText;   // a string: Vega parses it with the entry's format (type json, parse)
       }
     });
+    // This page's values of the chart's params (a campaign's period, the medians): Vega signals.
+    var params = JSON.parse(view.getAttribute("data-params") || "{}");
+    (spec.signals || []).forEach(function (signal) {
+      if (Object.prototype.hasOwnProperty.call(params, signal.name)) signal.value = params[signal.name];
+    });
     var colours = theme(view);
     spec.background = colours.background;
     delete colours.background;
