@@ -23,18 +23,10 @@ import altair as alt
 
 from build import chart_params
 
-# Colours with at least 3:1 contrast on white (and on the dark theme's background) for marks.
-# Named by measure, so a measure is drawn in one colour on every page (tests/test_organizer.py checks
-# that the chart declarations keep to it); the plain names stay for other sites' charts.
+# Colours with at least 3:1 contrast on white (and on the dark theme's background) for marks. A site
+# names its own, by measure, in templates/formats.toml [colours] (charts.apply_palette swaps them in),
+# so a measure is drawn in one colour on every page.
 COLOURS = {
-    "participants": "#2f6fb3",
-    "new_participants": "#c05f10",
-    "new_editors": "#2d8a4e",
-    "edits": "#7b4fb0",
-    "characters": "#0f7f84",
-    "programs": "#9a6a12",
-    "active_programs": "#6b7a8f",
-    "retention": "#b8336a",
     "blue": "#1f5f9e",
     "orange": "#b35806",
     "green": "#2d7d46",
@@ -262,7 +254,7 @@ def quantiles(
     value: str,
     x_title=None,
     y_title=None,
-    colour_name: str = "retention",
+    colour_name: str = "blue",
     height: int = 240,
     where_valid: str = "",
 ):

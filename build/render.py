@@ -20,6 +20,7 @@ Rules it keeps:
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,16 @@ import markdown
 from markupsafe import Markup
 
 from build import entities, pages
-from build.charts import SPEC_FOLDER, ChartDef, ChartError, check_charts, compile_charts, load_charts, vega_bundle
+from build.charts import (
+    SPEC_FOLDER,
+    ChartDef,
+    ChartError,
+    apply_palette,
+    check_charts,
+    compile_charts,
+    load_charts,
+    vega_bundle,
+)
 from build.components import ComponentError, Components, Entity, PageState
 from build.config import Settings
 from build.datasets import Dataset, PublishedDataset, data_folder, data_url, write_if_changed
@@ -68,7 +78,11 @@ def load_content(templates: Path = TEMPLATES) -> Content:
     problems += chart_problems
     if problems:
         raise RenderError("the content has problems:\n  " + "\n  ".join(problems))
-    return Content(templates, found, chart_defs, Words.load(templates / "formats.toml"))
+    formats = templates / "formats.toml"
+    apply_palette(
+        chart_defs, tomllib.loads(formats.read_text(encoding="utf-8")).get("colours", {}) if formats.exists() else {}
+    )
+    return Content(templates, found, chart_defs, Words.load(formats))
 
 
 def check_content(content: Content, schemas: dict[str, Dataset], settings: Settings) -> None:

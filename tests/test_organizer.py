@@ -4,6 +4,7 @@ reachable without a title attribute, suppressed tiles in words."""
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 import tomllib
@@ -68,7 +69,8 @@ def test_one_colour_per_measure_across_every_chart():
                 seen.setdefault(measure, set()).add(args.get("colour_name", "blue"))
     assert len(seen) >= 6
     assert {m: c for m, c in seen.items() if len(c) > 1} == {}
-    assert all(c in chart_helpers.COLOURS for colours in seen.values() for c in colours)
+    palette = tomllib.loads((ROOT / "templates" / "formats.toml").read_text(encoding="utf-8"))["colours"]
+    assert all(c in palette or c in chart_helpers.COLOURS for colours in seen.values() for c in colours)
 
 
 @pytest.fixture(scope="module")
@@ -120,9 +122,9 @@ def test_campaign_pages_link_the_dashboard_and_set_their_period(site):
     html = page.read_text(encoding="utf-8")
     assert "https://outreachdashboard.wmflabs.org/campaigns/" in html
     assert "https://outreachdashboard.wmflabs.org/courses/" in html
-    specs = [
-        json.loads(s)
-        for s in re.findall(r'<script type="application/json" class="chart-spec">(.*?)</script>', html, re.S)
-    ]
-    periods = [p["value"] for s in specs for p in s.get("params", []) if p["name"] == "period_start"]
+    params = [json.loads(html_lib.unescape(p)) for p in re.findall(r'data-params="([^"]*)"', html)]
+    periods = [p["period_start"] for p in params if "period_start" in p]
     assert periods and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) for v in periods if v is not None)
+    spec_file = re.search(r'data-spec="([^"?]*)', html).group(1)  # the shared spec declares the signal
+    spec = json.loads((page.parent / spec_file).resolve().read_text(encoding="utf-8"))
+    assert any(signal["name"] == "period_start" for signal in spec.get("signals", []))
