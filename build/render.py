@@ -29,7 +29,7 @@ import jinja2
 import markdown
 from markupsafe import Markup
 
-from build import entities, pages
+from build import contract, entities, pages
 from build.charts import (
     SPEC_FOLDER,
     ChartDef,
@@ -253,7 +253,15 @@ class Site:
             "catalog": self.catalog,
             "packages": self.packages,
             "status_history": self.status_history,
+            "data_changes": self.data_changes,
         }
+
+    def data_changes(self) -> list[dict]:
+        """The changes to the published data files, newest first (docs/data-changelog.md), as HTML."""
+        return [
+            {"date": entry["date"], "html": Markup(markdown.markdown(entry["text"]))}
+            for entry in contract.changelog(self.settings.root)
+        ]
 
     def status_history(self) -> list[dict]:
         """The recent builds, oldest first (built_at, as_of, outcome fresh|stale|failed, stale, seconds);

@@ -91,3 +91,13 @@ def test_the_command_fails_on_an_unrecorded_column_until_updated(tmp_path):
     assert result.returncode == 0, result.stderr
     assert run_build("--config", str(site / "site.toml"), "contract").returncode == 0
     assert "wikis: zz_extra." in (site / contract.CHANGELOG_FILE).read_text(encoding="utf-8")
+
+
+def test_the_downloads_page_lists_the_changes_newest_first(demo_site):
+    html = (demo_site / "downloads" / "index.html").read_text(encoding="utf-8")
+    assert "Changes to the data files" in html
+    dates = [entry["date"] for entry in contract.changelog(ROOT)]
+    assert len(dates) >= 2
+    shown = [html.index(f'<time datetime="{date}">') for date in dict.fromkeys(dates)]
+    assert shown == sorted(shown), "newest first, as the changelog"
+    assert "added column v1/monthly_activity.complete" in html
