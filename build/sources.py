@@ -28,10 +28,18 @@ through `MySQLConnection`, which hides their differences (argument names, cursor
 Each session is read only (`READ_ONLY_SESSION`, before anything else), then set up with time
 zone UTC, utf8mb4, a per-statement time limit (`max_statement_time` on MariaDB,
 `max_execution_time` on MySQL) and 1 GB temporary tables where the server allows it.
+
+Results are read by connectorx (build/fastread.py) when it can: `MySQLConnection.fast` is its
+reader, whose connections run the same session statements (read only first). The choice is
+made when the source opens and logged with its reason (`ALMANAC_MYSQL_READER`: auto, the
+default, uses connectorx except on per-wiki connections, whose many small statements reuse the
+driver's open session; `connectorx` everywhere; `driver` never). The driver stays the fallback
+for any statement connectorx cannot run.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -40,9 +48,12 @@ from pathlib import Path
 from typing import Any
 
 from .config import SourceSettings
+from .fastread import FastReader, connectorx_missing, reader_choice
 from .urls import SourceError, SourceURL, fill_dbname, parse_url, redact, scrub, strip_credentials
 
 __all__ = ["SourceError", "fill_dbname", "open_source", "parse_url", "redact", "scrub", "strip_credentials"]
+
+log = logging.getLogger("almanac")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3306
@@ -208,6 +219,7 @@ class Connection:
     """A DB-API connection that knows its dialect and returns (column names, rows)."""
 
     dialect: str = ""
+    fast: FastReader | None = None  # set on a MySQL source that reads with connectorx
 
     def __init__(self, name: str, raw: Any, description: str):
         self.name = name
@@ -306,6 +318,8 @@ class MySQLConnection(Connection):
         self.statement_timeout = statement_timeout
         self.secret = secret
         self.server_version = ""
+        self.session_statements: list[str] = []  # what _prepare_session ran: a fast reader repeats it
+        self.credentials: Credentials | None = None  # set by open_source; a fast reader needs them
         super().__init__(name, None, description)
         self.raw = connect()
         self._prepare_session()
@@ -333,10 +347,13 @@ class MySQLConnection(Connection):
 
     def _prepare_session(self) -> None:
         cursor = self.raw.cursor()
+        ran: list[str] = []
         try:
             if self.read_only:  # first, so nothing after it runs in a session that could write
                 cursor.execute(READ_ONLY_SESSION)
+                ran.append(READ_ONLY_SESSION)
             cursor.execute("SET time_zone = '+00:00'")
+            ran.append("SET time_zone = '+00:00'")
             cursor.execute("SET NAMES utf8mb4")
             cursor.execute("SELECT VERSION()")
             self.server_version = str(cursor.fetchone()[0])
@@ -345,13 +362,16 @@ class MySQLConnection(Connection):
             else:
                 limit = f"SET SESSION max_execution_time = {int(self.statement_timeout * 1000)}"
             cursor.execute(limit)
+            ran.append(limit)
             for setting in ("max_heap_table_size", "tmp_table_size"):
                 try:
                     cursor.execute(f"SET SESSION {setting} = {TEMP_TABLE_BYTES}")
+                    ran.append(f"SET SESSION {setting} = {TEMP_TABLE_BYTES}")
                 except self.driver.Error:  # a server may refuse; the default is slower, not wrong
                     pass
         finally:
             _close_quietly(cursor)
+        self.session_statements = ran
 
     def replica_lag(self) -> int | None:
         cursor = self.raw.cursor()
@@ -395,7 +415,9 @@ def open_source(
     url = parse_url(url_text, root)
     if url.scheme == "duckdb":
         return _open_duckdb(source.name, url, dbname, read_only)
-    return _open_mysql(source, url, statement_timeout, read_only)
+    connection = _open_mysql(source, url, statement_timeout, read_only)
+    _choose_reader(connection, source.name, per_wiki=dbname is not None)
+    return connection
 
 
 def _open_duckdb(name: str, url: SourceURL, dbname: str | None, read_only: bool) -> Connection:
@@ -475,7 +497,7 @@ def _open_mysql(source: SourceSettings, url: SourceURL, statement_timeout: float
     user = credentials.user or ""
     described = scrub(f"mysql://{user}@{credentials.host}:{credentials.port}/{credentials.database or ''}", secrets)
     try:
-        return MySQLConnection(
+        connection = MySQLConnection(
             source.name,
             described,
             lambda: driver.connect(**arguments),
@@ -490,6 +512,40 @@ def _open_mysql(source: SourceSettings, url: SourceURL, statement_timeout: float
         if given_by:
             message += f" [credentials from {', '.join(given_by)}]"
         raise SourceError(scrub(message, secrets)) from None
+    connection.credentials = credentials
+    return connection
+
+
+def _choose_reader(connection: MySQLConnection, name: str, *, per_wiki: bool) -> None:
+    """Give `connection` a connectorx reader when the policy and the setup allow; log why not."""
+    choice = reader_choice()
+    credentials = connection.credentials
+    reason = None
+    if choice == "driver":
+        reason = "ALMANAC_MYSQL_READER=driver"
+    elif choice == "auto" and per_wiki:
+        reason = "per-wiki statements are many and small: the open session reads them"
+    elif credentials is None:
+        reason = "no credentials to give connectorx"
+    elif credentials.unix_socket:
+        reason = "connectorx is not given unix sockets"
+    else:
+        reason = connectorx_missing()
+    driver = connection.driver.__name__.replace("MySQLdb", "mysqlclient")
+    level = logging.DEBUG if per_wiki else logging.INFO  # one line per source, not one per wiki
+    if reason:
+        log.log(level, "source %r reads with %s: %s", name, driver, reason)
+        return
+    connection.fast = FastReader.for_server(
+        credentials.host,
+        credentials.port,
+        credentials.user,
+        credentials.password,
+        credentials.database,
+        pre_execution=tuple(connection.session_statements),
+        secrets=connection.secret or (),
+    )
+    log.log(level, "source %r reads with connectorx (%s as fallback)", name, driver)
 
 
 def server_message(error: BaseException) -> str:
