@@ -16,6 +16,10 @@ connectorx takes the password inside its URL. That URL lives only in `FastReader
 from repr), Rust's own logging is switched off before connectorx is imported, and every error
 message is scrubbed of the URL and the password in all its forms before anything sees it.
 
+A column type connectorx lacks (GEOMETRY, a negative TIME) makes it panic; the panic is caught
+like any error and the driver reads the statement instead. Rust prints a panic's one-line reason
+on stderr (a type name, or a value cut to a few characters), never the URL.
+
 Types differ from the drivers' (DECIMAL and BIGINT UNSIGNED arrive as float64, DATE and DATETIME
 as datetime64, VARBINARY as bytes): `datasets.normalize` turns both into the same published
 values, so the data files are byte-identical (tests/test_parity.py). Integers above 2^53 held in a
@@ -109,7 +113,7 @@ class FastReader:
         concatenated in no particular order. Raises FastReadError or FastReadUnsupported."""
         import connectorx
 
-        statements = [sql] if isinstance(sql, str) else list(sql)
+        statements = [_plain_select(one) for one in ([sql] if isinstance(sql, str) else sql)]
         try:
             with warnings.catch_warnings():  # connectorx 0.4.6 builds frames with a deprecated pandas call
                 warnings.filterwarnings("ignore", message="make_block is deprecated")
@@ -119,7 +123,9 @@ class FastReader:
                     protocol="text",
                     pre_execution_query=list(self.pre_execution),
                 )
-        except Exception as error:  # connectorx raises RuntimeError and friends: sort them by their words
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as error:  # RuntimeError, or a Rust panic (a BaseException) on a type it lacks
             raise self.translate(error) from None
 
     def translate(self, error: BaseException) -> Exception:
@@ -134,3 +140,12 @@ class FastReader:
             if words.lower() in message.lower():
                 return FastConnectionError(client_code, f"connectorx: {message}")
         return FastReadUnsupported(f"connectorx: {message[:300]}")
+
+
+def _plain_select(sql: str) -> str:
+    """connectorx accepts only a statement that begins with SELECT: a WITH query (one generated
+    statement, never user text pasted here) is read as a derived table, which MariaDB 10.2+ and
+    MySQL 8 allow and which gives the same rows."""
+    if sql.lstrip()[:4].upper() == "WITH":
+        return f"SELECT * FROM ({sql}) AS with_query"
+    return sql
