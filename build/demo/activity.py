@@ -19,6 +19,14 @@ def course_days(course: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def timeslices(state: State) -> None:
+    """Both stages below, one after the other (the random draws are the same either way)."""
+    user_timeslices(state)
+    course_timeslices(state)
+
+
+def user_timeslices(state: State) -> None:
+    """course_user_wiki_timeslices, and `state.cuwt` (its rows as days) for the later stages. A stage of its
+    own so a writer can write and drop the table before the course grid is built (peak memory)."""
     course, enrol = state.course, state.enrol
     first_day, n_days = course_days(course)
     students = enrol[enrol["role"] == 0]
@@ -27,8 +35,14 @@ def timeslices(state: State) -> None:
     frame = _user_rows(state, students, rep, day, revisions, chosen, irep, iday)
     state.cuwt = frame
     _user_timeslices_table(state, frame)
+
+
+def course_timeslices(state: State) -> None:
+    """course_wiki_timeslices, courses_wikis and course_wiki_namespaces, from `state.cuwt`."""
+    course = state.course
+    first_day, n_days = course_days(course)
     pair_course, pair_wiki = _tracked_wikis(course)
-    _course_timeslices(state, frame, pair_course, pair_wiki, first_day, n_days)
+    _course_timeslices(state, state.cuwt, pair_course, pair_wiki, first_day, n_days)
     _course_wikis(state, pair_course, pair_wiki)
 
 
@@ -86,22 +100,25 @@ def _user_rows(state: State, students, rep, day, revisions, chosen, irep, iday) 
     us = np.where(has & (rng.random(n) < 0.25), (r_all * rng.lognormal(4.0, 1.0, n)).astype(np.int64), 0)
     draft = np.where(has & (rng.random(n) < 0.05), (r_all * rng.lognormal(4.5, 1.0, n)).astype(np.int64), 0)
     refs = rng.binomial(r_all, 0.3)
-    frame = pd.DataFrame(
-        {
-            "course_id": c_all + 1,
-            "user_id": u_all,
-            "wiki_id": wiki,
-            "day": d_all,
-            "character_sum_ms": ms,
-            "character_sum_us": us,
-            "character_sum_draft": draft,
-            "references_count": refs,
-            "revision_count": r_all,
-            "student": is_student,
-        }
-    ).drop_duplicates(["course_id", "user_id", "wiki_id", "day"])
-    frame = frame.sort_values(["course_id", "day", "user_id", "wiki_id"], kind="stable").reset_index(drop=True)
-    return frame
+    columns = {
+        "course_id": c_all + 1,
+        "user_id": u_all,
+        "wiki_id": wiki,
+        "day": d_all,
+        "character_sum_ms": ms,
+        "character_sum_us": us,
+        "character_sum_draft": draft,
+        "references_count": refs,
+        "revision_count": r_all,
+        "student": is_student,
+    }
+    # drop_duplicates (first kept) then a stable sort by course, day, user, wiki, done on positions so the
+    # rows are copied once (the largest working frame of the demo: peak memory).
+    keys = pd.DataFrame({name: columns[name] for name in ("course_id", "user_id", "wiki_id", "day")})
+    kept = np.flatnonzero(~keys.duplicated().to_numpy())
+    del keys
+    order = kept[np.lexsort([columns[name][kept] for name in ("wiki_id", "user_id", "day", "course_id")])]
+    return pd.DataFrame({name: values[order] for name, values in columns.items()})
 
 
 def _user_timeslices_table(state: State, frame: pd.DataFrame) -> None:
@@ -149,9 +166,10 @@ def _course_timeslices(state: State, frame, pair_course, pair_wiki, first_day, n
     grid_day = first_day[grid_course] + offsets
     grid_wiki = pair_wiki[grid_pair]
     grid_key = ((grid_course + 1).astype(np.int64) * 16 + grid_wiki) * 100_000 + grid_day
-    st = frame[frame["student"]]
+    summed = ["character_sum_ms", "references_count", "revision_count"]
+    st = frame.loc[frame["student"].to_numpy(), ["course_id", "wiki_id", "day", *summed]]  # not every column
     st_key = (st["course_id"].to_numpy(np.int64) * 16 + st["wiki_id"].to_numpy()) * 100_000 + st["day"].to_numpy()
-    sums = st[["character_sum_ms", "references_count", "revision_count"]].groupby(st_key).sum()
+    sums = st[summed].groupby(st_key).sum()
     position = np.searchsorted(grid_key, sums.index.to_numpy())
     assert (grid_key[position] == sums.index.to_numpy()).all(), "a student timeslice outside its course grid"
     g = len(grid_key)
