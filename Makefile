@@ -28,8 +28,10 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# One table of every figure (issue 11) at a small scale; `make benchmark SCALE=1` for the Dashboard-like one.
+SCALE ?= 0.1
 benchmark: $(VENV)/.dev
-	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
+	$(BIN)/python benchmarks/report.py --scale $(SCALE)
 
 # The demo databases are regenerated when the generator changes.
 demo/dashboard.duckdb: $(wildcard build/demo/*.py) $(wildcard build/demo/ddl/*.sql) build/wikis.py | $(VENV)/.runtime

@@ -3,66 +3,57 @@
 One failing query costs one dataset, never the run (like reportupdater's reports): its
 error is recorded in an `Extraction`, and the caller keeps its last published files.
 
-How a statement is run:
+How a statement is run is build/reading.py's job (connectorx or the driver, retries, progress);
+how a large query is read in pieces is build/chunks.py's (`chunk_key`: key ranges over parallel
+connections, or keyset pages). A time limit on a query without `chunk_key` is not retried: the
+same statement would meet the same limit; the message says to set `chunk_key` or raise
+`[build] query_timeout`.
 
-- Rows stream from the server (an unbuffered cursor) in batches into DataFrames.
-- A query whose header sets `chunk_key` is read in keyset-paginated chunks: its parsed
-  tree gets `AND key > last`, `ORDER BY key` and `LIMIT chunk_size` (`keyset_page`),
-  until a chunk comes back short. The key must be an output column that is unique and
-  never null (checked on every chunk). When a chunk hits the statement time limit
-  (MariaDB 1969, MySQL 3024, or a KILL QUERY 1317), the chunk size is halved and that
-  chunk is asked again, down to `RetryPolicy.min_chunk` rows.
-- Transient errors (lost connection 2013/2055, server gone 2006, killed connection 1927,
-  lock wait 1205, deadlock 1213, too many connections 1040/1203) are retried after
-  1, 2, 4 … seconds (`RetryPolicy`), reconnecting first, at most `attempts` times per
-  statement. A time limit on a query without `chunk_key` is not retried: the same
-  statement would meet the same limit; the message says to set `chunk_key` or raise
-  `[build] query_timeout`.
-- Anything else fails the dataset. Each failure is a `failures.Failure`: a fixed public
-  description (query failed, source unreachable, timed out, data problem) with an error id,
-  and the full error (query file, source, the server's words) written only into the state
-  folder (`failures.record`). The console and the report see only the public text, since a
-  server's message can quote data values and names internal hosts, users and databases.
-
-Progress (rows, chunks, elapsed time) is a tqdm bar on stderr when stderr is a terminal,
-and otherwise INFO lines on the "almanac" logger, at most one per `Progress.interval`
-seconds while a query runs.
+Anything that still fails fails the dataset. Each failure is a `failures.Failure`: a fixed public
+description (query failed, source unreachable, timed out, data problem) with an error id,
+and the full error (query file, source, the server's words) written only into the state
+folder (`failures.record`). The console and the report see only the public text, since a
+server's message can quote data values and names internal hosts, users and databases.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import logging
-import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlglot import exp
 
 from . import failures
+from .chunks import chunk_key_expression, keyset_page, run_chunked, sql_literal
 from .config import Settings, SourceSettings
 from .datasets import DataProblem, Dataset, SchemaError
 from .failures import Failure
 from .queries import Query, QueryError, bind, standard_parameters, to_sql
+from .reading import DEFAULT_RETRY, ExtractError, Progress, Reader, RetryPolicy, concat, execute
 from .sources import (
-    TIMEOUT_ERRORS,
-    TRANSIENT_ERRORS,
     Connection,
     SourceError,
-    classify_error,
-    error_code,
     is_replica,
     open_source,
     parse_url,
     redact,
-    scrub,
     server_message,
 )
 
 log = logging.getLogger("almanac")
+
+__all__ = [  # what tests and tools import from here, wherever it lives
+    "ExtractError",
+    "Progress",
+    "RetryPolicy",
+    "chunk_key_expression",
+    "keyset_page",
+    "run",
+    "run_per_wiki",
+    "run_query",
+    "sql_literal",
+]
 
 
 @dataclass
@@ -76,32 +67,6 @@ class Extraction:
     failures: dict[str, Failure] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     sources: dict[str, dict] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to try: `attempts` retries per statement after a transient error, waiting
-    `base_delay` × 2^n seconds (at most `max_delay`); chunks shrink to `min_chunk` rows at least."""
-
-    attempts: int = 4
-    base_delay: float = 1.0
-    max_delay: float = 30.0
-    min_chunk: int = 100
-
-    def delay(self, failure: int) -> float:
-        return min(self.max_delay, self.base_delay * 2 ** (failure - 1))
-
-
-DEFAULT_RETRY = RetryPolicy()
-
-
-class ExtractError(Exception):
-    """A query failed for good; the message names the query file, the source and the server's error
-    (private: see failures), `kind` says which public description fits."""
-
-    def __init__(self, message: str, kind: str = failures.QUERY_FAILED):
-        super().__init__(message)
-        self.kind = kind
 
 
 class SourceDown(Exception):
@@ -258,216 +223,15 @@ def run_query(
     tree = bind(query.tree, parameters, query.origin)
     own_progress = progress is None
     progress = progress or Progress(query.name)
+    reader = Reader(connection, connection.fast)
     try:
         if query.chunk_key:
-            return _run_chunked(query, tree, connection, retry, progress)
-        columns, frames = _execute(connection, lambda: to_sql(tree, connection.dialect), query, retry, progress)
-        return _concat(frames, columns)
+            return run_chunked(query, tree, reader, retry, progress)
+        columns, frames = execute(reader, lambda: to_sql(tree, connection.dialect), query, retry, progress)
+        return concat(frames, columns)
     finally:
         if own_progress:
             progress.close()
-
-
-def _execute(
-    connection: Connection,
-    make_sql: Callable[[], str],
-    query: Query,
-    retry: RetryPolicy,
-    progress: Progress,
-    on_timeout: Callable[[BaseException], bool] | None = None,
-) -> tuple[list[str], list[pd.DataFrame]]:
-    """Run one statement, retrying transient errors; returns its columns and row frames."""
-    retries = 0
-    needs_reconnect = False
-    while True:
-        read = 0
-        try:
-            if needs_reconnect:
-                connection.reconnect()
-                needs_reconnect = False
-            columns: list[str] = []
-            frames: list[pd.DataFrame] = []
-            for columns, rows in connection.stream(make_sql()):
-                if rows:
-                    frames.append(pd.DataFrame.from_records(rows, columns=columns, coerce_float=False))
-                    read += len(rows)
-                    progress.rows(len(rows))
-            return columns, frames
-        except (QueryError, ExtractError):
-            raise
-        except Exception as error:
-            progress.rows(-read)
-            kind = classify_error(error)
-            if kind == "timeout" and on_timeout is not None and on_timeout(error):
-                continue
-            if kind == "transient" and retries < retry.attempts:
-                retries += 1
-                pause = retry.delay(retries)
-                log.warning(  # the code and a fixed description only: a server's words stay private
-                    "%s on source %r: %s; retry %d of %d in %.1fs",
-                    query.origin,
-                    connection.name,
-                    _transient_description(error),
-                    retries,
-                    retry.attempts,
-                    pause,
-                )
-                time.sleep(pause)
-                needs_reconnect = True
-                continue
-            message = _failure_message(query, connection, error, kind, retries, retry)
-            raise ExtractError(message, _public_kind(kind, error)) from None
-
-
-def _transient_description(error: BaseException) -> str:
-    code = error_code(error)
-    if code is None:
-        return f"connection error ({type(error).__name__})"
-    return f"error {code} ({TRANSIENT_ERRORS.get(code, 'transient')})"
-
-
-# Transient errors that, once the retries are spent, mean the server could not be reached.
-UNREACHABLE_ERRORS = (2003, 2006, 2013, 2055, 1927, 1053)
-
-
-def _public_kind(kind: str, error: BaseException) -> str:
-    if kind == "timeout":
-        return failures.TIMED_OUT
-    if kind == "transient" and (error_code(error) in UNREACHABLE_ERRORS or error_code(error) is None):
-        return failures.SOURCE_UNREACHABLE
-    return failures.QUERY_FAILED
-
-
-def _failure_message(
-    query: Query, connection: Connection, error: BaseException, kind: str, retries: int, retry: RetryPolicy
-) -> str:
-    server = "server error " if error_code(error) is not None else ""
-    message = f"{query.origin} on source {connection.name!r}: {server}{server_message(error)}"
-    if kind == "timeout":
-        if query.chunk_key:
-            message += f" (even in chunks of {retry.min_chunk} rows; raise [build] query_timeout)"
-        else:
-            message += (
-                " (the statement time limit; set chunk_key in the query header to read it in chunks, "
-                "or raise [build] query_timeout)"
-            )
-    elif kind == "transient":
-        message += f" (after {retries} retries)"
-    message += f" [{connection.description}]"  # for the operator: which server, user and database
-    return scrub(message, getattr(connection, "secret", None))
-
-
-def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    if not frames:
-        return pd.DataFrame({name: pd.Series([], dtype=object) for name in columns}, columns=columns)
-    if len(frames) == 1:
-        return frames[0]
-    return pd.concat(frames, ignore_index=True)
-
-
-# --- keyset pagination -----------------------------------------------------------------------
-
-
-def chunk_key_expression(tree: exp.Expression, key: str, where: str) -> exp.Expression:
-    """The expression behind output column `key` of a single SELECT, for WHERE and ORDER BY."""
-    if not isinstance(tree, exp.Select):
-        raise QueryError(f"{where}: chunk_key needs a single SELECT (not a UNION) to page through.")
-    if tree.args.get("limit") or tree.args.get("offset"):
-        raise QueryError(f"{where}: a query with chunk_key cannot have its own LIMIT; remove it.")
-    for projection in tree.expressions:
-        if projection.alias_or_name == key:
-            inner = projection.this if isinstance(projection, exp.Alias) else projection
-            if inner.find(exp.AggFunc) or inner.find(exp.Window):
-                raise QueryError(f"{where}: chunk_key {key!r} is an aggregate; name a grouped, indexed column.")
-            return inner
-    if any(isinstance(p, exp.Star) or (isinstance(p, exp.Column) and p.is_star) for p in tree.expressions):
-        return exp.column(key)
-    raise QueryError(f"{where}: chunk_key {key!r} is not a column of the SELECT list.")
-
-
-def keyset_page(tree: exp.Select, key: exp.Expression, last, size: int) -> exp.Select:
-    """`tree` with `AND key > last` (when `last` is not None), `ORDER BY key` and `LIMIT size`.
-
-    Built on the syntax tree, never by pasting strings; an existing ORDER BY is replaced.
-    """
-    page = tree.copy()
-    if last is not None:
-        page = page.where(exp.GT(this=key.copy(), expression=sql_literal(last)), append=True, copy=False)
-    page = page.order_by(exp.Ordered(this=key.copy(), desc=False, nulls_first=True), append=False, copy=False)
-    return page.limit(size, copy=False)
-
-
-def sql_literal(value) -> exp.Expression:
-    """A key value from a result row as an SQL literal (bytes as text when UTF-8, else hex)."""
-    if hasattr(value, "item") and not isinstance(value, pd.Timestamp):
-        value = value.item()
-    if isinstance(value, bool):
-        return exp.Literal.number(int(value))
-    if isinstance(value, int | decimal.Decimal):
-        return exp.Literal.number(value)
-    if isinstance(value, float):
-        return exp.Literal.number(repr(value))
-    if isinstance(value, bytes | bytearray):
-        try:
-            return exp.Literal.string(bytes(value).decode("utf-8"))
-        except UnicodeDecodeError:
-            return exp.HexString(this=bytes(value).hex())
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        return exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S.%f"))
-    if isinstance(value, dt.date):
-        return exp.Literal.string(value.isoformat())
-    return exp.Literal.string(str(value))
-
-
-def _run_chunked(
-    query: Query, tree: exp.Expression, connection: Connection, retry: RetryPolicy, progress: Progress
-) -> pd.DataFrame:
-    key_name = query.chunk_key
-    key = chunk_key_expression(tree, key_name, query.origin)
-    size = max(1, query.chunk_size)
-    last = None
-    chunks: list[pd.DataFrame] = []
-    columns: list[str] = []
-
-    def smaller(error: BaseException) -> bool:
-        nonlocal size
-        if size <= retry.min_chunk:
-            return False
-        size = max(retry.min_chunk, size // 2)
-        code = getattr(error, "args", (None,))[0]
-        log.warning(
-            "%s: chunk hit the %s; asking again in chunks of %d rows",
-            query.origin,
-            TIMEOUT_ERRORS.get(code, "time limit"),
-            size,
-        )
-        return True
-
-    while True:
-        asked = size
-
-        def make_sql(after=last) -> str:
-            nonlocal asked
-            asked = size
-            return to_sql(keyset_page(tree, key, after, size), connection.dialect)
-
-        columns, frames = _execute(connection, make_sql, query, retry, progress, on_timeout=smaller)
-        chunk = _concat(frames, columns)
-        progress.chunk()
-        if len(chunk):
-            if key_name not in chunk.columns:
-                raise QueryError(f"{query.origin}: chunk_key {key_name!r} is not a column of the result.")
-            keys = chunk[key_name]
-            if keys.isna().any() or keys.duplicated().any() or (last is not None and (keys == last).any()):
-                raise QueryError(
-                    f"{query.origin}: chunk_key {key_name!r} must be unique and never null in the result "
-                    "(keyset pagination would skip or repeat rows); choose a unique key."
-                )
-            chunks.append(chunk)
-            last = keys.iloc[-1]
-        if len(chunk) < asked:
-            break
-    return _concat(chunks, columns)
 
 
 # --- per-wiki queries --------------------------------------------------------------------------
@@ -568,56 +332,3 @@ def _read_wiki(
 
 def fill(url: str, dbname: str) -> str:
     return url.replace("{dbname}", dbname)
-
-
-# --- progress ----------------------------------------------------------------------------------
-
-
-class Progress:
-    """Rows, chunks and elapsed time of one query: a tqdm bar on a terminal, log lines otherwise."""
-
-    interval = 10.0
-
-    def __init__(self, name: str, stream=None):
-        self.name = name
-        self.stream = stream or sys.stderr
-        self.started = time.monotonic()
-        self.last_log = self.started
-        self.total = 0
-        self.chunks = 0
-        self.bar = None
-        if _isatty(self.stream):
-            from tqdm import tqdm
-
-            self.bar = tqdm(desc=name, unit=" rows", unit_scale=True, file=self.stream, leave=False, dynamic_ncols=True)
-
-    def rows(self, count: int) -> None:
-        self.total += count
-        if self.bar is not None:
-            self.bar.update(count)
-        else:
-            self._maybe_log()
-
-    def chunk(self) -> None:
-        self.chunks += 1
-        if self.bar is not None:
-            self.bar.set_postfix(chunks=self.chunks, refresh=False)
-        self._maybe_log()
-
-    def _maybe_log(self) -> None:
-        now = time.monotonic()
-        if self.bar is None and now - self.last_log >= self.interval:
-            self.last_log = now
-            log.info("%s: %d rows, %d chunks, %.1fs so far", self.name, self.total, self.chunks, now - self.started)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
-def _isatty(stream) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False

@@ -28,24 +28,44 @@ through `MySQLConnection`, which hides their differences (argument names, cursor
 Each session is read only (`READ_ONLY_SESSION`, before anything else), then set up with time
 zone UTC, utf8mb4, a per-statement time limit (`max_statement_time` on MariaDB,
 `max_execution_time` on MySQL) and 1 GB temporary tables where the server allows it.
+
+Results are read by connectorx (build/fastread.py) when it can: `MySQLConnection.fast` is its
+reader, whose connections run the same session statements (read only first). The choice is
+made when the source opens and logged with its reason (`ALMANAC_MYSQL_READER`: auto, the
+default, uses connectorx except on per-wiki connections, whose many small statements reuse the
+driver's open session; `connectorx` everywhere; `driver` never). The driver stays the fallback
+for any statement connectorx cannot run.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .config import SourceSettings
+from .credentials import Credentials, is_replica, read_option_file, resolve_credentials
+from .fastread import FastReader, connectorx_missing, reader_choice
 from .urls import SourceError, SourceURL, fill_dbname, parse_url, redact, scrub, strip_credentials
 
-__all__ = ["SourceError", "fill_dbname", "open_source", "parse_url", "redact", "scrub", "strip_credentials"]
+__all__ = [  # re-exported: callers import them from here
+    "Credentials",
+    "SourceError",
+    "fill_dbname",
+    "is_replica",
+    "open_source",
+    "parse_url",
+    "read_option_file",
+    "redact",
+    "resolve_credentials",
+    "scrub",
+    "strip_credentials",
+]
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 3306
+log = logging.getLogger("almanac")
+
 TEMP_TABLE_BYTES = 1 << 30
 # Every MySQL session a source opens starts with this (a fast reader's own connections too):
 # INSERT, UPDATE, DDL, even temporary tables then fail with error 1792.
@@ -71,136 +91,6 @@ TRANSIENT_ERRORS = {
 }
 
 
-def is_replica(source: SourceSettings) -> bool:
-    return source.name == "replica" or "{dbname}" in source.url
-
-
-# --- option files ------------------------------------------------------------------------
-
-
-def read_option_file(path: Path, groups: tuple[str, ...] = ("client",)) -> dict[str, str]:
-    """The options of `groups` (later groups win) in a MySQL option file, e.g. ~/.my.cnf.
-
-    Follows MySQL's rules: `#`/`;` comments, quoted values ('…' or "…"), `-` and `_` alike
-    in names, options without a value, `!include FILE` and `!includedir DIR`.
-    """
-    sections: dict[str, dict[str, str]] = {}
-    _read_options(path, sections, depth=0)
-    merged: dict[str, str] = {}
-    for group in groups:
-        merged.update(sections.get(group.lower(), {}))
-    return merged
-
-
-def _read_options(path: Path, sections: dict[str, dict[str, str]], depth: int) -> None:
-    if depth > 10:
-        return
-    group = None
-    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        line = raw.strip()
-        if not line or line[0] in "#;":
-            continue
-        if line.startswith("!include "):
-            included = Path(os.path.expanduser(line.split(None, 1)[1].strip()))
-            if included.is_file():
-                _read_options(included, sections, depth + 1)
-            continue
-        if line.startswith("!includedir "):
-            folder = Path(os.path.expanduser(line.split(None, 1)[1].strip()))
-            for included in sorted(folder.glob("*.cnf")) if folder.is_dir() else []:
-                _read_options(included, sections, depth + 1)
-            continue
-        header = re.fullmatch(r"\[\s*([^\]]+?)\s*\]", line)
-        if header:
-            group = header.group(1).lower()
-            sections.setdefault(group, {})
-            continue
-        if group is None:
-            continue
-        key, sep, value = line.partition("=")
-        key = key.strip().lower().replace("_", "-")
-        value = value.strip() if sep else ""
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        else:
-            value = re.split(r"\s+#", value, maxsplit=1)[0].strip()
-        sections[group][key] = value
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """Where to connect and as whom; `where` tells which option file or variable gave what."""
-
-    host: str
-    port: int
-    user: str | None
-    password: str | None = field(repr=False)
-    database: str | None
-    unix_socket: str | None = None
-    where: tuple[str, ...] = ()
-
-
-def resolve_credentials(source: SourceSettings, url: SourceURL, environ: dict | None = None) -> Credentials:
-    """Combine URL, option files and environment in the documented order (module docstring)."""
-    environ = os.environ if environ is None else environ
-    where: list[str] = []
-    user, password = url.user, url.password
-    if user or password:
-        where.append("URL")
-    file_options: dict[str, str] = {}
-
-    explicit = url.options.get("option_file") or source.option_file
-    group = url.options.get("option_group") or source.option_group or "client"
-    groups = ("client",) if group == "client" else ("client", group)
-    if explicit:
-        path = Path(os.path.expanduser(explicit))  # a relative path is relative to the working folder
-        if not path.is_file():
-            raise SourceError(f"source {source.name!r}: option file {path} does not exist.")
-        file_options = read_option_file(path, groups)
-        where.append(str(path))
-        user = user or file_options.get("user")
-        password = password if password is not None else file_options.get("password")
-
-    prefix = f"ALMANAC_MYSQL_{source.name.upper()}_"
-    for variable_user, variable_password in (
-        (prefix + "USER", prefix + "PASSWORD"),
-        ("ALMANAC_MYSQL_USER", "ALMANAC_MYSQL_PASSWORD"),
-    ):
-        if not user and environ.get(variable_user):
-            user = environ[variable_user]
-            where.append(variable_user)
-        if password is None and variable_password in environ:
-            password = environ[variable_password]
-            where.append(variable_password)
-
-    if not explicit and (user is None or password is None):
-        home = Path(os.path.expanduser("~"))
-        defaults = [home / ".my.cnf", home / "replica.my.cnf"]
-        if is_replica(source):
-            defaults.reverse()
-        for path in defaults:
-            if path.is_file():
-                options = read_option_file(path, groups)
-                if user is None and options.get("user"):
-                    user = options["user"]
-                if password is None and "password" in options:
-                    password = options["password"]
-                file_options = {**options, **file_options}
-                where.append(str(path))
-                break
-
-    port = url.port or file_options.get("port")
-    return Credentials(
-        host=url.host or file_options.get("host") or DEFAULT_HOST,
-        port=int(port) if port else DEFAULT_PORT,
-        user=user,
-        password=password,
-        database=url.database or file_options.get("database"),
-        unix_socket=url.options.get("unix_socket") or (file_options.get("socket") if not url.host else None),
-        where=tuple(where),
-    )
-
-
 # --- connections ---------------------------------------------------------------------------
 
 
@@ -208,6 +98,7 @@ class Connection:
     """A DB-API connection that knows its dialect and returns (column names, rows)."""
 
     dialect: str = ""
+    fast: FastReader | None = None  # set on a MySQL source that reads with connectorx
 
     def __init__(self, name: str, raw: Any, description: str):
         self.name = name
@@ -306,6 +197,8 @@ class MySQLConnection(Connection):
         self.statement_timeout = statement_timeout
         self.secret = secret
         self.server_version = ""
+        self.session_statements: list[str] = []  # what _prepare_session ran: a fast reader repeats it
+        self.credentials: Credentials | None = None  # set by open_source; a fast reader needs them
         super().__init__(name, None, description)
         self.raw = connect()
         self._prepare_session()
@@ -333,10 +226,13 @@ class MySQLConnection(Connection):
 
     def _prepare_session(self) -> None:
         cursor = self.raw.cursor()
+        ran: list[str] = []
         try:
             if self.read_only:  # first, so nothing after it runs in a session that could write
                 cursor.execute(READ_ONLY_SESSION)
+                ran.append(READ_ONLY_SESSION)
             cursor.execute("SET time_zone = '+00:00'")
+            ran.append("SET time_zone = '+00:00'")
             cursor.execute("SET NAMES utf8mb4")
             cursor.execute("SELECT VERSION()")
             self.server_version = str(cursor.fetchone()[0])
@@ -345,13 +241,16 @@ class MySQLConnection(Connection):
             else:
                 limit = f"SET SESSION max_execution_time = {int(self.statement_timeout * 1000)}"
             cursor.execute(limit)
+            ran.append(limit)
             for setting in ("max_heap_table_size", "tmp_table_size"):
                 try:
                     cursor.execute(f"SET SESSION {setting} = {TEMP_TABLE_BYTES}")
+                    ran.append(f"SET SESSION {setting} = {TEMP_TABLE_BYTES}")
                 except self.driver.Error:  # a server may refuse; the default is slower, not wrong
                     pass
         finally:
             _close_quietly(cursor)
+        self.session_statements = ran
 
     def replica_lag(self) -> int | None:
         cursor = self.raw.cursor()
@@ -399,7 +298,9 @@ def open_source(
     url = parse_url(url_text, root)
     if url.scheme == "duckdb":
         return _open_duckdb(source.name, url, dbname, read_only)
-    return _open_mysql(source, url, statement_timeout, read_only)
+    connection = _open_mysql(source, url, statement_timeout, read_only)
+    _choose_reader(connection, source.name, per_wiki=dbname is not None)
+    return connection
 
 
 def _open_duckdb(name: str, url: SourceURL, dbname: str | None, read_only: bool) -> Connection:
@@ -479,7 +380,7 @@ def _open_mysql(source: SourceSettings, url: SourceURL, statement_timeout: float
     user = credentials.user or ""
     described = scrub(f"mysql://{user}@{credentials.host}:{credentials.port}/{credentials.database or ''}", secrets)
     try:
-        return MySQLConnection(
+        connection = MySQLConnection(
             source.name,
             described,
             lambda: driver.connect(**arguments),
@@ -494,6 +395,40 @@ def _open_mysql(source: SourceSettings, url: SourceURL, statement_timeout: float
         if given_by:
             message += f" [credentials from {', '.join(given_by)}]"
         raise SourceError(scrub(message, secrets)) from None
+    connection.credentials = credentials
+    return connection
+
+
+def _choose_reader(connection: MySQLConnection, name: str, *, per_wiki: bool) -> None:
+    """Give `connection` a connectorx reader when the policy and the setup allow; log why not."""
+    choice = reader_choice()
+    credentials = connection.credentials
+    reason = None
+    if choice == "driver":
+        reason = "ALMANAC_MYSQL_READER=driver"
+    elif choice == "auto" and per_wiki:
+        reason = "per-wiki statements are many and small: the open session reads them"
+    elif credentials is None:
+        reason = "no credentials to give connectorx"
+    elif credentials.unix_socket:
+        reason = "connectorx is not given unix sockets"
+    else:
+        reason = connectorx_missing()
+    driver = connection.driver.__name__.replace("MySQLdb", "mysqlclient")
+    level = logging.DEBUG if per_wiki else logging.INFO  # one line per source, not one per wiki
+    if reason:
+        log.log(level, "source %r reads with %s: %s", name, driver, reason)
+        return
+    connection.fast = FastReader.for_server(
+        credentials.host,
+        credentials.port,
+        credentials.user,
+        credentials.password,
+        credentials.database,
+        pre_execution=tuple(connection.session_statements),
+        secrets=connection.secret or (),
+    )
+    log.log(level, "source %r reads with connectorx (%s as fallback)", name, driver)
 
 
 def server_message(error: BaseException) -> str:

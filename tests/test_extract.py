@@ -301,3 +301,24 @@ def test_progress_is_log_lines_otherwise(caplog, monkeypatch):
     progress.close()
     assert stream.getvalue() == ""
     assert caplog.records[-1].getMessage().startswith("big_query: 1500 rows, 1 chunks, ")
+
+
+def test_key_ranges_split_without_gaps_or_overlaps():
+    from build.chunks import range_page, split_range
+
+    assert split_range(1, 10, 2) == [(1, 5), (6, 10)]
+    assert split_range(5, 5, 2) == [(5, 5)]
+    assert split_range(1, 3, 4) == [(1, 1), (2, 2), (3, 3)]
+    tree = sqlglot.parse_one("SELECT r.rev_id AS id FROM revision AS r WHERE r.rev_actor = 1", read="mysql")
+    page = range_page(tree, chunk_key_expression(tree, "id", "q.sql"), 6, 10).sql(dialect="mysql")
+    assert page.endswith("WHERE r.rev_actor = 1 AND r.rev_id BETWEEN 6 AND 10")
+
+
+def test_bounds_sql_counts_the_querys_own_rows():
+    from build.chunks import bounds_sql
+
+    tree = sqlglot.parse_one("SELECT id, COUNT(*) AS n FROM t GROUP BY id", read="mysql")
+    assert bounds_sql(tree, "id").sql(dialect="mysql") == (
+        "SELECT MIN(bounds.id) AS low, MAX(bounds.id) AS high, COUNT(*) AS row_count "
+        "FROM (SELECT id, COUNT(*) AS n FROM t GROUP BY id) AS bounds"
+    )

@@ -14,6 +14,7 @@ import re
 import secrets
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 import pymysql
@@ -21,6 +22,7 @@ import pytest
 
 from build.config import SourceSettings, load_settings
 from build.extract import ExtractError, Progress, RetryPolicy, run, run_per_wiki, run_query, summarize_wikis
+from build.fastread import FastReadError
 from build.queries import discover, parse_query
 from build.sources import MySQLConnection, SourceError, mysql_driver, open_source
 from tests.conftest import run_build
@@ -92,13 +94,16 @@ def has_mysqlclient() -> bool:
     return True
 
 
-@pytest.fixture(params=["pymysql", "mysqlclient"])
+@pytest.fixture(params=["pymysql", "mysqlclient", "connectorx"])
 def driver(request, monkeypatch) -> str:
-    """Run a test through each driver (mysqlclient only when installed)."""
+    """Run a test through each reader: pymysql and mysqlclient (when installed) reading everything
+    themselves, and connectorx reading every statement (pymysql opening the session)."""
     if request.param == "mysqlclient" and not has_mysqlclient():
         pytest.skip("mysqlclient is not installed (pip install mysqlclient; needs libmariadb-dev, pkg-config)")
-    monkeypatch.setenv("ALMANAC_MYSQL_DRIVER", request.param)
-    assert mysql_driver().__name__ == ("pymysql" if request.param == "pymysql" else "MySQLdb")
+    session_driver = "pymysql" if request.param == "connectorx" else request.param
+    monkeypatch.setenv("ALMANAC_MYSQL_DRIVER", session_driver)
+    monkeypatch.setenv("ALMANAC_MYSQL_READER", "connectorx" if request.param == "connectorx" else "driver")
+    assert mysql_driver().__name__ == ("pymysql" if session_driver == "pymysql" else "MySQLdb")
     return request.param
 
 
@@ -322,15 +327,30 @@ def test_chunked_extraction_of_an_exact_multiple_and_of_nothing(driver, database
     with open_test_source(database) as connection:
         progress = Progress("chunked")
         assert len(run_query(chunked, connection, {}, progress=progress)) == 600
-        assert progress.chunks == 3  # 300, 300, then an empty chunk ends it
+        # keyset pages: 300, 300, then an empty page ends it; key ranges (connectorx) know the count: 2
+        assert progress.chunks == (2 if driver == "connectorx" else 3)
         empty = run_query(nothing, connection, {})
     assert len(empty) == 0 and list(empty.columns) == ["id", "name", "amount", "day"]
 
 
-def kill_later(connection_id: int, after: float) -> threading.Thread:
+def kill_later(connection_id: int | None, after: float, running: str = "") -> threading.Thread:
+    """KILL `connection_id`, or (None) every connection whose statement contains `running`
+    (connectorx reads on connections of its own), `after` seconds from now."""
+
     def kill():
         time.sleep(after)
-        execute(None, f"KILL {connection_id}")
+        if connection_id is not None:
+            execute(None, f"KILL {connection_id}")
+            return
+        connection = admin()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE %s", (f"%{running}%",))
+                for (found,) in cursor.fetchall():
+                    if found != connection.thread_id():
+                        cursor.execute(f"KILL {int(found)}")
+        finally:
+            connection.close()
 
     thread = threading.Thread(target=kill, daemon=True)
     thread.start()
@@ -345,11 +365,12 @@ def test_killed_connection_is_retried(driver, database, tmp_path, caplog, chunke
     query = rows_query(tmp_path / "q", "slow", extra=extra, where="WHERE SLEEP(0.004) = 0")
     with open_test_source(database) as connection:
         first_id = connection.connection_id()
-        killer = kill_later(first_id, 0.5)
+        fast = driver == "connectorx"
+        killer = kill_later(None if fast else first_id, 0.5, running="SLEEP(0.004)")
         with caplog.at_level(logging.WARNING, logger="almanac"):
             frame = run_query(query, connection, {}, retry=FAST)
         killer.join()
-        assert connection.connection_id() != first_id  # it reconnected
+        assert connection.connection_id() != first_id  # it reconnected (connectorx: its session too)
     assert sorted(frame["id"].tolist()) == list(range(1, 401))
     warnings = [r.getMessage() for r in caplog.records if "retry 1 of 3" in r.getMessage()]
     assert warnings, [r.getMessage() for r in caplog.records]
@@ -559,3 +580,105 @@ def test_every_query_runs_on_the_empty_real_schema(driver, make_database, mariad
         print("ran on the empty real schema:", ", ".join(ran))
     finally:
         execute(None, f"DROP DATABASE IF EXISTS `{replica}`")
+
+
+# --- connectorx: its own connections keep the session's rules --------------------------------------
+
+
+def fast_source(database: str, timeout: float = 600, url_text: str | None = None) -> MySQLConnection:
+    return open_source(SourceSettings("dashboard", url_text or url(database)), ROOT, statement_timeout=timeout)
+
+
+def test_connectorx_connections_are_read_only_limited_and_utc(database, monkeypatch):
+    monkeypatch.setenv("ALMANAC_MYSQL_READER", "connectorx")
+    execute(
+        database,
+        "CREATE TABLE written (x INT)",
+        "CREATE FUNCTION sneaky_write() RETURNS INT MODIFIES SQL DATA BEGIN INSERT INTO written VALUES (1); "
+        "RETURN 1; END",
+    )
+    with fast_source(database, timeout=7) as connection:
+        assert connection.fast is not None
+        session = "SELECT @@session.tx_read_only AS ro, @@max_statement_time AS limit_s, @@time_zone AS tz"
+        frame = connection.fast.read([session, session])  # two connections, as a ranged read opens
+        assert frame["ro"].tolist() == [1, 1] and frame["limit_s"].tolist() == [7.0, 7.0]
+        assert frame["tz"].tolist() == ["+00:00", "+00:00"]
+        # A write hidden in a stored function, through a connectorx connection: refused by the server.
+        with pytest.raises(FastReadError) as caught:
+            connection.fast.read("SELECT sneaky_write() AS x")
+        assert caught.value.args[0] == 1792
+    connection = admin(database)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM written")
+            assert cursor.fetchone()[0] == 0
+    finally:
+        connection.close()
+
+
+def test_connectorx_never_shows_the_password(database, mysql_user, monkeypatch, caplog, capfd):
+    monkeypatch.setenv("ALMANAC_MYSQL_READER", "connectorx")
+    user, password = mysql_user
+    encoded = urllib.parse.quote(password, safe="")
+    with caplog.at_level(logging.DEBUG, logger="almanac"):
+        with fast_source(database, url_text=f"mysql://{user}:{encoded}@127.0.0.1:3306/{database}") as connection:
+            assert connection.fast is not None and password not in repr(connection.fast)
+            assert connection.fast.read("SELECT CURRENT_USER() AS u")["u"][0].startswith(user)
+            with pytest.raises(FastReadError) as caught:
+                connection.fast.read("SELECT x FROM no_such_table")
+            # an error that echoes connectorx's URL (a bad URL does) is scrubbed as well
+            echoed = connection.fast.translate(RuntimeError(f"cannot parse {connection.fast.url}"))
+    assert caught.value.args[0] == 1146 and password not in str(caught.value)
+    assert password not in str(echoed) and encoded not in str(echoed) and "***" in str(echoed)
+    out, err = capfd.readouterr()
+    for text in (out, err, *(record.getMessage() for record in caplog.records)):
+        assert password not in text and encoded not in text
+
+
+def test_connectorx_falls_back_to_the_driver_for_what_it_cannot_read(database, tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("ALMANAC_MYSQL_READER", "connectorx")
+    execute(database, "CREATE TABLE shapes (id INT PRIMARY KEY, shape GEOMETRY)")
+    execute(database, "INSERT INTO shapes VALUES (1, ST_GeomFromText('POINT(1 2)'))")
+    header = 'title = "Shapes"\ndescription = "Shapes."\nsort = ["id"]\n[columns]\n'
+    header += 'id = { type = "integer", description = "Id." }'
+    query = write_query(tmp_path / "q", "shapes", header, "SELECT id, shape FROM shapes")
+    with fast_source(database) as connection, caplog.at_level(logging.WARNING, logger="almanac"):
+        frame = run_query(query, connection, {})
+    assert frame["id"].tolist() == [1] and isinstance(frame["shape"][0], bytes)  # the driver's WKB bytes
+    assert any("connectorx cannot read it; reading with the driver" in r.getMessage() for r in caplog.records)
+
+
+def test_connectorx_reads_the_replicas_binary_columns_like_the_driver(wikis, tmp_path, monkeypatch):
+    query = write_query(tmp_path / "q", "wiki_edits", PER_WIKI_HEADER, PER_WIKI_SQL)
+    settings = settings_for(tmp_path, {"replica": f"mysql://root@127.0.0.1:3306/{wikis}{{dbname}}_p"})
+    targets = {"enwiki": ["Zoë", "zoe", "Ålice"], "dewiki": ["Zoë", "Bob"]}
+    parameters = {"as_of_timestamp": "20261101000000"}
+    records = {}
+    for reader in ("driver", "connectorx"):
+        monkeypatch.setenv("ALMANAC_MYSQL_READER", reader)
+        dataset, error, _ = run_per_wiki(query, settings, targets, extra_parameters=parameters)
+        assert error is None
+        records[reader] = dataset.records()
+    assert records["connectorx"] == records["driver"]
+    assert {"wiki": "enwiki", "username": "Zoë", "edits": 2, "first_edit": "20250101000000"} in records["driver"]
+    # what connectorx itself returns for actor_name and rev_timestamp: bytes, which normalize decodes
+    monkeypatch.setenv("ALMANAC_MYSQL_READER", "connectorx")
+    source = settings.sources["replica"]
+    with open_source(source, ROOT, dbname="enwiki") as connection:
+        raw = connection.fast.read("SELECT a.actor_name, r.rev_timestamp FROM revision AS r JOIN actor AS a "
+                                   "ON a.actor_id = r.rev_actor ORDER BY r.rev_id")  # fmt: skip
+    assert isinstance(raw["actor_name"][0], bytes) and isinstance(raw["rev_timestamp"][0], bytes)
+
+
+def test_auto_reads_with_connectorx_except_per_wiki(make_database, monkeypatch, caplog):
+    monkeypatch.delenv("ALMANAC_MYSQL_READER", raising=False)
+    wiki_database = make_database("_p")
+    with caplog.at_level(logging.DEBUG, logger="almanac"):
+        with fast_source(wiki_database) as connection:
+            assert connection.fast is not None
+        replica = SourceSettings("replica", "mysql://root@127.0.0.1:3306/{dbname}_p")
+        with open_source(replica, ROOT, dbname=wiki_database.removesuffix("_p")) as wiki:
+            assert wiki.fast is None
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("reads with connectorx" in m for m in messages)
+    assert any("per-wiki statements are many and small" in m for m in messages)

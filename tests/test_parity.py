@@ -68,7 +68,14 @@ def has_mysqlclient() -> bool:
     return True
 
 
-@pytest.mark.parametrize("driver", ["pymysql", "mysqlclient"])
+READERS = {  # reader → (session driver, ALMANAC_MYSQL_READER)
+    "pymysql": ("pymysql", "driver"),
+    "mysqlclient": ("mysqlclient", "driver"),
+    "connectorx": ("pymysql", "connectorx"),  # every statement, the replica's binary columns too
+}
+
+
+@pytest.mark.parametrize("driver", sorted(READERS))
 def test_duckdb_and_mariadb_publish_identical_data_files(demo_site, mariadb_demo, tmp_path, driver):
     if driver == "mysqlclient" and not has_mysqlclient():
         pytest.skip("mysqlclient is not installed (pip install mysqlclient; needs libmariadb-dev, pkg-config)")
@@ -83,7 +90,7 @@ def test_duckdb_and_mariadb_publish_identical_data_files(demo_site, mariadb_demo
         f"dashboard={dashboard}",
         "--source",
         f"replica={replica}",
-        env={"ALMANAC_MYSQL_DRIVER": driver},
+        env={"ALMANAC_MYSQL_DRIVER": READERS[driver][0], "ALMANAC_MYSQL_READER": READERS[driver][1]},
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -99,3 +106,7 @@ def test_duckdb_and_mariadb_publish_identical_data_files(demo_site, mariadb_demo
     status = json.loads((out / "status.json").read_text(encoding="utf-8"))
     assert all(dataset["status"] == "fresh" for dataset in status["datasets"]), status["datasets"]
     assert all(source.get("status") == "ok" for source in status.get("sources", [])), status.get("sources")
+    # and it read with the reader asked for, never falling back
+    assert "connectorx cannot read" not in result.stderr
+    if driver == "connectorx":
+        assert "reads with connectorx" in result.stderr, result.stderr[-2000:]

@@ -255,3 +255,47 @@ def test_duckdb_sources(tmp_path):
         assert connection.execute("SELECT current_setting('TimeZone')")[1] == [("UTC",)]
     with pytest.raises(SourceError, match="no schema dewiki_p"):
         open_source(source, tmp_path, dbname="dewiki")
+
+
+# --- connectorx reader (no server needed) ----------------------------------------------------------
+
+
+def test_fast_reader_url_encodes_the_password_and_hides_it():
+    from build.fastread import FastReader
+
+    reader = FastReader.for_server("db.example", 3307, "me", "p@ss/w:rd#", "wiki_p", pre_execution=("SET x = 1",))
+    assert reader.url == "mysql://me:p%40ss%2Fw%3Ard%23@db.example:3307/wiki_p"
+    assert "p@ss" not in repr(reader) and "p%40ss" not in repr(reader)
+    assert reader.pre_execution == ("SET x = 1",)
+
+
+@pytest.mark.parametrize(
+    ("raised", "kind", "code"),
+    [
+        (RuntimeError("MySqlError { ERROR 1969 (70100): Query execution was interrupted }"), "FastReadError", 1969),
+        (RuntimeError("IoError { server disconnected }"), "FastConnectionError", 2013),
+        (RuntimeError("timed out waiting for connection: Connection refused"), "FastConnectionError", 2003),
+        (RuntimeError("Only support single query with SELECT statement"), "FastReadUnsupported", None),
+    ],
+)
+def test_fast_reader_errors_become_driver_like_errors(raised, kind, code):
+    from build.fastread import FastReader
+    from build.sources import classify_error
+
+    reader = FastReader.for_server("h", 3306, "u", "s3cret-pw", "db", pre_execution=())
+    error = reader.translate(raised)
+    assert type(error).__name__ == kind
+    if code is not None:
+        assert error.args[0] == code
+        assert classify_error(error) == {1969: "timeout", 2013: "transient", 2003: "transient"}[code]
+    leaked = reader.translate(RuntimeError(f"bad {reader.url} (s3cret-pw)"))
+    assert "s3cret-pw" not in str(leaked) and "mysql://" not in str(leaked)
+
+
+def test_reader_choice_is_checked():
+    from build.fastread import reader_choice
+
+    assert reader_choice({}) == "auto"
+    assert reader_choice({"ALMANAC_MYSQL_READER": "Driver"}) == "driver"
+    with pytest.raises(ValueError, match="expected one of auto, connectorx, driver"):
+        reader_choice({"ALMANAC_MYSQL_READER": "odbc"})

@@ -19,16 +19,34 @@ def course_days(course: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def timeslices(state: State) -> None:
+    """Both stages below, one after the other (the random draws are the same either way)."""
+    user_timeslices(state)
+    course_timeslices(state)
+
+
+def user_timeslices(state: State) -> None:
+    """course_user_wiki_timeslices, and `state.cuwt` (its rows as days) for the later stages. A stage of its
+    own so a writer can write and drop the table before the course grid is built (peak memory)."""
     course, enrol = state.course, state.enrol
     first_day, n_days = course_days(course)
     students = enrol[enrol["role"] == 0]
-    rep, day, revisions = _student_days(state, students, first_day, n_days)
-    chosen, irep, iday = _instructor_days(state, students, first_day, n_days)
-    frame = _user_rows(state, students, rep, day, revisions, chosen, irep, iday)
+    # no names kept here for the day arrays: _user_rows frees them as it goes (in this order: the random draws)
+    frame = _user_rows(
+        state,
+        students,
+        *_student_days(state, students, first_day, n_days),
+        *_instructor_days(state, students, first_day, n_days),
+    )
     state.cuwt = frame
     _user_timeslices_table(state, frame)
+
+
+def course_timeslices(state: State) -> None:
+    """course_wiki_timeslices, courses_wikis and course_wiki_namespaces, from `state.cuwt`."""
+    course = state.course
+    first_day, n_days = course_days(course)
     pair_course, pair_wiki = _tracked_wikis(course)
-    _course_timeslices(state, frame, pair_course, pair_wiki, first_day, n_days)
+    _course_timeslices(state, state.cuwt, pair_course, pair_wiki, first_day, n_days)
     _course_wikis(state, pair_course, pair_wiki)
 
 
@@ -69,7 +87,10 @@ def _instructor_days(state: State, students: pd.DataFrame, first_day: np.ndarray
 
 
 def _user_rows(state: State, students, rep, day, revisions, chosen, irep, iday) -> pd.DataFrame:
-    """One row per course x user x wiki x day with the character, reference and revision counts."""
+    """One row per course x user x wiki x day with the character, reference and revision counts.
+
+    The largest working arrays of the demo: each is dropped as soon as it is used (`del`), and the rows are
+    deduplicated and sorted on positions, so they are copied once (peak memory at scale 1)."""
     rng, course = state.rng, state.course
     sc = students["course"].to_numpy()
     ic = chosen["course"].to_numpy()
@@ -78,30 +99,40 @@ def _user_rows(state: State, students, rep, day, revisions, chosen, irep, iday) 
     d_all = np.concatenate([day, iday])
     r_all = np.concatenate([revisions, rng.geometric(0.3, len(irep))])
     is_student = np.concatenate([np.ones(len(rep), bool), np.zeros(len(irep), bool)])
+    del rep, day, revisions, irep, iday
     second = course["second"].to_numpy()[c_all]
     wiki = np.where((second > 0) & (rng.random(len(c_all)) < 0.15), second, course["home"].to_numpy()[c_all])
+    del second
     n = len(c_all)
     has = r_all > 0
     ms = np.where(has & (rng.random(n) < 0.8), (r_all * rng.lognormal(5.0, 1.2, n)).astype(np.int64), 0)
     us = np.where(has & (rng.random(n) < 0.25), (r_all * rng.lognormal(4.0, 1.0, n)).astype(np.int64), 0)
     draft = np.where(has & (rng.random(n) < 0.05), (r_all * rng.lognormal(4.5, 1.0, n)).astype(np.int64), 0)
+    del has
     refs = rng.binomial(r_all, 0.3)
-    frame = pd.DataFrame(
-        {
-            "course_id": c_all + 1,
-            "user_id": u_all,
-            "wiki_id": wiki,
-            "day": d_all,
-            "character_sum_ms": ms,
-            "character_sum_us": us,
-            "character_sum_draft": draft,
-            "references_count": refs,
-            "revision_count": r_all,
-            "student": is_student,
-        }
-    ).drop_duplicates(["course_id", "user_id", "wiki_id", "day"])
-    frame = frame.sort_values(["course_id", "day", "user_id", "wiki_id"], kind="stable").reset_index(drop=True)
-    return frame
+    columns = {
+        "course_id": c_all + 1,
+        "user_id": u_all,
+        "wiki_id": wiki,
+        "day": d_all,
+        "character_sum_ms": ms,
+        "character_sum_us": us,
+        "character_sum_draft": draft,
+        "references_count": refs,
+        "revision_count": r_all,
+        "student": is_student,
+    }
+    del c_all, u_all, wiki, d_all, ms, us, draft, refs, r_all, is_student
+    # drop_duplicates (first kept), then a stable sort by course, day, user, wiki
+    keys = pd.DataFrame({name: columns[name] for name in ("course_id", "user_id", "wiki_id", "day")})
+    kept = np.flatnonzero(~keys.duplicated().to_numpy())
+    del keys
+    order = kept[np.lexsort([columns[name][kept] for name in ("wiki_id", "user_id", "day", "course_id")])]
+    del kept
+    rows = {}
+    for name in list(columns):
+        rows[name] = columns.pop(name)[order]  # the unsorted column is freed here
+    return pd.DataFrame(rows, copy=False)
 
 
 def _user_timeslices_table(state: State, frame: pd.DataFrame) -> None:
@@ -149,9 +180,12 @@ def _course_timeslices(state: State, frame, pair_course, pair_wiki, first_day, n
     grid_day = first_day[grid_course] + offsets
     grid_wiki = pair_wiki[grid_pair]
     grid_key = ((grid_course + 1).astype(np.int64) * 16 + grid_wiki) * 100_000 + grid_day
-    st = frame[frame["student"]]
-    st_key = (st["course_id"].to_numpy(np.int64) * 16 + st["wiki_id"].to_numpy()) * 100_000 + st["day"].to_numpy()
-    sums = st[["character_sum_ms", "references_count", "revision_count"]].groupby(st_key).sum()
+    summed = ["character_sum_ms", "references_count", "revision_count"]
+    student = frame["student"].to_numpy()  # the students' rows, without copying every column of them
+    st_key = (frame["course_id"].to_numpy(np.int64)[student] * 16 + frame["wiki_id"].to_numpy()[student]) * 100_000
+    st_key += frame["day"].to_numpy()[student]
+    sums = frame.loc[student, summed].groupby(st_key).sum()
+    del st_key
     position = np.searchsorted(grid_key, sums.index.to_numpy())
     assert (grid_key[position] == sums.index.to_numpy()).all(), "a student timeslice outside its course grid"
     g = len(grid_key)

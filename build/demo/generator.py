@@ -4,6 +4,7 @@ part of the data), the final DDL-ordered Dashboard tables, and the strings that 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -19,27 +20,50 @@ def generate(scale: float = DEFAULT_SCALE, seed: int = DEFAULT_SEED) -> Demo:
 
     scale 1 is the benchmark scale (about 20,000 courses, 1,500 campaigns, 400,000 participants,
     5,000,000 course_user_wiki_timeslices rows); small scales keep every trap the tests look for."""
-    if not scale > 0:
-        raise ValueError(f"scale must be positive, not {scale!r}")
     started = time.perf_counter()
+    _check_scale(scale)
     state = State.start(scale, seed)
-    programs.campaigns(state)
-    programs.courses(state)
-    people.enrolments(state)
-    people.users(state)
-    activity.timeslices(state)
-    articles.articles(state)
-    articles.uploads(state)
-    caches.course_caches(state)
-    programs.campaign_links(state)
-    finish_dashboard(state)
+    made = dict(dashboard_tables(state))
+    dashboard = {table: made[table] for table in ddl_columns("dashboard")}  # in DDL order
     wikis = replica.replica(state)
-    demo = Demo(scale, seed, state.tables, wikis, notes=state.notes)
+    demo = Demo(scale, seed, dashboard, wikis, notes=state.notes)
     demo.seconds = time.perf_counter() - started
     return demo
 
 
-def finish_dashboard(state: State) -> None:
+def _check_scale(scale) -> None:
+    if not scale > 0:
+        raise ValueError(f"scale must be positive, not {scale!r}")
+
+
+# The stages in their fixed order, and the tables a later stage still reads (handed out after the last stage).
+STAGES = (
+    programs.campaigns,
+    programs.courses,
+    people.enrolments,
+    people.users,
+    activity.user_timeslices,
+    activity.course_timeslices,
+    articles.articles,
+    articles.uploads,
+    caches.course_caches,
+    programs.campaign_links,
+)
+READ_LATER = frozenset({"commons_uploads"})  # caches.course_caches reads it
+
+
+def dashboard_tables(state: State) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Run the stages on `state` and hand out each Dashboard table, finished, as soon as its stage made it
+    (then `state.tables` no longer holds it): a writer writes and drops it while later stages run, so the
+    whole Dashboard is never in memory at once. Afterwards `state` holds what the replica is drawn from
+    (`replica.replica_tables`). Tables come in the order they are made, then the empty ones."""
+    _check_scale(state.scale)
+    handed_out: set[str] = set()
+    for stage in STAGES:
+        stage(state)
+        for table in [name for name in state.tables if name not in READ_LATER]:
+            handed_out.add(table)
+            yield table, finish_table(table, state.tables.pop(table))
     state.tables["wikis"] = ddl_frame(
         "dashboard",
         "wikis",
@@ -49,19 +73,23 @@ def finish_dashboard(state: State) -> None:
             "project": np.array([w[2] for w in WIKIS], dtype=object),
         },
     )
-    ordered: dict[str, pd.DataFrame] = {}
-    last = pd.Timestamp(as_seconds(DATA_END) - np.timedelta64(1, "s"))
     for table, columns in ddl_columns("dashboard").items():
-        frame = state.tables.get(table)
+        if table in handed_out:
+            continue
+        frame = state.tables.pop(table, None)
         if frame is None:
             frame = ddl_frame("dashboard", table, {column: np.array([], dtype=object) for column in columns}, 0)
-        # Nothing is recorded on or after DATA_END (future courses' sign-ups included); only schedules
-        # (course and campaign start/end, a timeslice's end) may lie beyond it.
-        for column in columns:
-            if pd.api.types.is_datetime64_any_dtype(frame[column]) and (table, column) not in SCHEDULE_COLUMNS:
-                frame[column] = frame[column].clip(upper=last)
-        ordered[table] = frame.reset_index(drop=True)
-    state.tables = ordered
+        yield table, finish_table(table, frame)
+
+
+def finish_table(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Nothing is recorded on or after DATA_END (future courses' sign-ups included); only schedules (course and
+    campaign start/end, a timeslice's end) may lie beyond it."""
+    last = pd.Timestamp(as_seconds(DATA_END) - np.timedelta64(1, "s"))
+    for column in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]) and (table, column) not in SCHEDULE_COLUMNS:
+            frame[column] = frame[column].clip(upper=last)
+    return frame.reset_index(drop=True)
 
 
 def private_markers(demo: Demo) -> list[str]:

@@ -4,6 +4,8 @@ retention windows 1..6 vary). Database names come from build.wikis.wiki_dbname."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
@@ -21,6 +23,13 @@ def replica_dbnames() -> list[str]:
 
 def replica(state: State) -> dict[str, dict[str, pd.DataFrame]]:
     """Per replica database name (without `_p`): its actor, page and revision frames."""
+    return dict(replica_tables(state))
+
+
+def replica_tables(state: State) -> Iterator[tuple[str, dict[str, pd.DataFrame]]]:
+    """The replica one wiki at a time, in `replica_dbnames()` order: (dbname, its frames). Each wiki is made
+    when asked for, so a writer holds one wiki's frames at a time; the random draws (and so the data) are
+    the same as `replica`'s."""
     src = _edit_sources(state)
     during = _edits_during(state, src)
     actors = _actors(src)
@@ -30,7 +39,9 @@ def replica(state: State) -> dict[str, dict[str, pd.DataFrame]]:
     dbnames = replica_dbnames()
     if len(set(dbnames)) < len(dbnames):
         raise ValueError(f"two demo wikis share a replica database name: {sorted(dbnames)}")
-    return {dbname: _wiki_tables(state, wiki[0], actors, edits) for dbname, wiki in zip(dbnames, WIKIS, strict=True)}
+    del src, during, before, after  # only `actors` and `edits` are needed from here on
+    for dbname, wiki in zip(dbnames, WIKIS, strict=True):
+        yield dbname, _wiki_tables(state, wiki[0], actors, edits)
 
 
 def _edit_sources(state: State) -> pd.DataFrame:

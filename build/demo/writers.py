@@ -7,16 +7,16 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .constants import DEFAULT_SCALE, DEFAULT_SEED
-from .frames import Demo
-from .generator import generate
-from .replica import replica_dbnames
+from .frames import State
+from .generator import dashboard_tables
+from .replica import replica_dbnames, replica_tables
 from .schema import create_schema, ddl_columns, ddl_views, quote
 from .targets import (
     ADVICE,
@@ -33,6 +33,9 @@ from .targets import (
 )
 
 log = logging.getLogger("almanac")
+
+DUCKDB_MEMORY_LIMIT = "128MB"
+CHECKPOINT_ROWS = 250_000
 
 
 class _Progress:
@@ -81,14 +84,19 @@ def write_demo(
     started = time.perf_counter()
     targets = plan_targets(dashboard_url, replica_url, Path(root), replica_dbnames())
     check_targets(targets)
-    demo = generate(scale, seed)
+    # Memory: each Dashboard table is written and dropped as soon as its stage made it, and the replica is
+    # drawn and written one wiki at a time (at scale 1 the whole demo held at once needs over 3 GB).
+    state = State.start(scale, seed)
     if progress:
-        log.info("demo: generated scale %s seed %s in %.1fs", scale, seed, demo.seconds)
+        log.info("demo: generating and writing scale %s seed %s", scale, seed)
     marker = {"generator": MARKER_GENERATOR, "version": MARKER_VERSION, "seed": int(seed), "scale": float(scale)}
-    bar = _Progress(progress, len(demo.dashboard) + 3 * len(demo.replica))
+    bar = _Progress(progress, len(ddl_columns("dashboard")) + 3 * len(replica_dbnames()))
+    counts: dict[str, int] = {}
+    dashboard = dashboard_tables(state)
+    wikis = replica_tables(state)  # drawn only once the Dashboard's tables are all handed out
     try:
         for target in targets:
-            parts = _parts(target, demo)
+            parts = _parts(target, dashboard, wikis, counts)
             if target.url.scheme == "duckdb":
                 _write_duckdb_file(target.url.path, parts, marker, bar)
             else:
@@ -97,16 +105,37 @@ def write_demo(
         bar.close()
     if progress:
         log.info("demo: written in %.1fs", time.perf_counter() - started)
-    return demo.row_counts()
+    dashboard_order = {table: counts.pop(table) for table in ddl_columns("dashboard")}
+    return dashboard_order | counts  # the Dashboard's tables in DDL order (they are made in another), then the wikis
 
 
-def _parts(target: Target, demo: Demo) -> list[tuple[str | None, str, dict[str, pd.DataFrame]]]:
-    """What goes into `target`: (DuckDB schema or None, DDL name, tables)."""
+def _parts(target: Target, dashboard: Iterator, wikis: Iterator, counts: dict[str, int]) -> Iterator:
+    """What goes into `target`, made as it is written: (DuckDB schema or None, DDL name, (table, frame) pairs).
+    Targets come in `plan_targets` order (dashboard, then the wikis in `replica_dbnames` order), the order the
+    replica's wikis are drawn in."""
     if target.schema == "dashboard":
-        return [(None, "dashboard", demo.dashboard)]
-    if target.dbname:
-        return [(None, "replica", demo.replica[target.dbname])]
-    return [(f"{dbname}_p", "replica", tables) for dbname, tables in demo.replica.items()]
+        yield None, "dashboard", _counted(dashboard, counts, "")
+        return
+    for dbname, tables in wikis:
+        if target.dbname and dbname != target.dbname:
+            raise RuntimeError(f"demo: wiki {dbname} drawn where {target.dbname} was expected")
+        yield (None if target.dbname else f"{dbname}_p"), "replica", _counted(_drain(tables), counts, f"{dbname}_p.")
+        if target.dbname:
+            return
+
+
+def _drain(tables: dict[str, pd.DataFrame]) -> Iterator:
+    """(table, frame) pairs, each removed from `tables` as it is handed out (so it is freed once written)."""
+    while tables:
+        name = next(iter(tables))
+        yield name, tables.pop(name)
+
+
+def _counted(pairs: Iterator, counts: dict[str, int], prefix: str) -> Iterator:
+    """`pairs` passed on, each table's row count noted in `counts`."""
+    for name, frame in pairs:
+        counts[prefix + name] = len(frame)
+        yield name, frame
 
 
 def _write_duckdb_file(path: Path, parts: Iterable[tuple[str | None, str, dict]], marker: dict, bar) -> None:
@@ -116,7 +145,9 @@ def _write_duckdb_file(path: Path, parts: Iterable[tuple[str | None, str, dict]]
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    connection = duckdb.connect(str(temporary))
+    # A small memory limit, and large tables inserted in slices with a checkpoint after each: DuckDB then
+    # writes rows out instead of holding a whole table in memory (the demo's peak memory at scale 1).
+    connection = duckdb.connect(str(temporary), config={"memory_limit": DUCKDB_MEMORY_LIMIT})
     try:
         connection.execute(MARKER_DDL)
         connection.execute(f"INSERT INTO {MARKER_TABLE} VALUES (?, ?, ?, ?)", list(marker.values()))
@@ -125,12 +156,14 @@ def _write_duckdb_file(path: Path, parts: Iterable[tuple[str | None, str, dict]]
             create_schema(connection, schema, "duckdb", namespace=namespace)
             connection.execute("COMMIT")  # the DDL in one transaction; each table's rows in their own
             prefix = f"{quote(namespace)}." if namespace else ""
-            for table, frame in tables.items():
+            for table, frame in tables:
                 began = time.perf_counter()
-                if len(frame):
-                    connection.register("_demo_frame", frame)
+                for offset in range(0, len(frame), CHECKPOINT_ROWS):  # in slices, in order
+                    connection.register("_demo_frame", frame.iloc[offset : offset + CHECKPOINT_ROWS])
                     connection.execute(f"INSERT INTO {prefix}{quote(table)} SELECT * FROM _demo_frame")
                     connection.unregister("_demo_frame")
+                    if len(frame) > CHECKPOINT_ROWS:
+                        connection.execute("CHECKPOINT")
                 bar.step(f"{namespace or schema}.{table}", len(frame), time.perf_counter() - began)
         connection.execute("CHECKPOINT")
     finally:
@@ -165,7 +198,7 @@ def _write_mysql(target: Target, parts: Iterable[tuple[str | None, str, dict]], 
             for table in ddl_columns(schema):
                 cursor.execute(f"DROP TABLE IF EXISTS `{table}`")
             create_schema(connection, schema, "mysql")
-            for table, frame in tables.items():
+            for table, frame in tables:
                 began = time.perf_counter()
                 _load_mysql(connection, table, frame)
                 bar.step(f"{database}.{table}", len(frame), time.perf_counter() - began)
