@@ -230,7 +230,6 @@ def campaign_retention(
     rows = []
     for campaign in campaigns.itertuples(index=False):
         size = int(sizes.get(campaign.campaign_id, 0))
-        suppressed = size < k_min
         end = dt.date.fromisoformat(campaign.end_date) if isinstance(campaign.end_date, str) else None
         days = days_by_campaign.get(campaign.campaign_id, no_days)
         for k in windows:
@@ -240,20 +239,24 @@ def campaign_retention(
                 if as_of > last:
                     in_window = days[(days["day"] >= first) & (days["day"] <= last)]
                     retained = int(in_window["user_id"].nunique())
-            rows.append(
-                {
-                    "campaign": campaign.campaign,
-                    "campaign_end": campaign.end_date,
-                    "months_after": k,
-                    "new_editors": None if suppressed else size,
-                    "retained": None if suppressed else retained,
-                    "retention": None if suppressed or retained is None else retained / size,
-                    "suppressed": suppressed,
-                    "stale": False,
-                    "stale_wikis": None,
-                }
-            )
+            rows.append(retention_row(campaign, k, size, retained, k_min))
     return CAMPAIGN_RETENTION.with_frame(pd.DataFrame(rows, columns=CAMPAIGN_RETENTION.column_names))
+
+
+def retention_row(campaign, months_after: int, size: int, retained: int | None, k_min: int) -> dict:
+    """One campaign_retention row (§2): a group under k_min publishes no number; `retained` None is censored."""
+    suppressed = size < k_min
+    return {
+        "campaign": campaign.campaign,
+        "campaign_end": campaign.end_date,
+        "months_after": months_after,
+        "new_editors": None if suppressed else size,
+        "retained": None if suppressed else retained,
+        "retention": None if suppressed or retained is None else retained / size,
+        "suppressed": suppressed,
+        "stale": False,
+        "stale_wikis": None,
+    }
 
 
 @dataclass(frozen=True)

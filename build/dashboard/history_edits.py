@@ -186,25 +186,13 @@ def campaign_retention(
         (int(c), int(k)): int(n)
         for c, k, n in zip(retained["campaign_id"], retained["months_after"], retained["retained"], strict=True)
     }
-    rows = []
-    for campaign in campaigns.itertuples(index=False):
-        size = int(sizes.get(campaign.campaign_id, 0))
-        suppressed = size < k_min
-        for k in windows:
-            count = counts.get((int(campaign.campaign_id), int(k)))
-            rows.append(
-                {
-                    "campaign": campaign.campaign,
-                    "campaign_end": campaign.end_date,
-                    "months_after": k,
-                    "new_editors": None if suppressed else size,
-                    "retained": None if suppressed else count,
-                    "retention": None if suppressed or count is None else count / size,
-                    "suppressed": suppressed,
-                    "stale": False,
-                    "stale_wikis": None,
-                }
-            )
+    rows = [
+        cohorts.retention_row(
+            campaign, k, int(sizes.get(campaign.campaign_id, 0)), counts.get((int(campaign.campaign_id), int(k))), k_min
+        )
+        for campaign in campaigns.itertuples(index=False)
+        for k in windows
+    ]
     return cohorts.CAMPAIGN_RETENTION.with_frame(pd.DataFrame(rows, columns=cohorts.CAMPAIGN_RETENTION.column_names))
 
 
