@@ -310,15 +310,26 @@ def heatmap(
     tooltip: list | None = None,
     notes: dict | None = None,
     x_from=None,
+    by_year: bool = False,
 ):
     """Cells of `value` by `x` and `y` (rows sized from the data); `notes` = {flag, flagged, unflagged}:
     empty cells in two greys, the reason as their legend. `x_from` leaves out columns before it (a
-    cohort's month 0 is 100% and would take the colour scale's top), which runs to the largest shown."""
+    cohort's month 0 is 100% and would take the colour scale's top), which runs to the largest shown.
+    `by_year` (y holds months YYYY-MM) groups the rows by year: a line above each January, and the
+    year as the only row label (each row's month is in its tooltip)."""
     top = _colour_top(shape, x, value, x_from)
     base = alt.Chart(data)
+    january = f"substring(datum[{json.dumps(y)}], 5, 7) == '01'"
+    y_axis = (
+        alt.Axis(
+            labelExpr="substring(datum.value, 5, 7) == '01' ? substring(datum.value, 0, 4) : ''", labelOverlap=False
+        )
+        if by_year
+        else alt.Axis(labelOverlap="greedy")
+    )
     base = (base.transform_filter(alt.FieldGTEPredicate(field=x, gte=x_from)) if x_from is not None else base).encode(
         x=alt.X(f"{x}:O", title=x_title, axis=alt.Axis(labelAngle=0, orient="top", labelOverlap="greedy")),
-        y=alt.Y(f"{y}:O", title=y_title, sort="ascending", axis=alt.Axis(labelOverlap="greedy")),
+        y=alt.Y(f"{y}:O", title=y_title, sort="ascending", axis=y_axis),
     )
     measured = (
         base.transform_filter(alt.FieldValidPredicate(field=value, valid=True))
@@ -350,6 +361,9 @@ def heatmap(
                 tooltip=[alt.Tooltip(f"{y}:O"), alt.Tooltip(f"{x}:O"), alt.Tooltip("state:N", title=value_title)],
             )
         )
+    if by_year:  # a line above each January row: the years read as groups
+        years = alt.Chart(data).transform_filter(january).mark_rule(color=COLOURS["grey"], strokeWidth=1)
+        layers.append(years.encode(y=alt.Y(f"{y}:O", sort="ascending", bandPosition=0)))
     return (
         alt.layer(*layers)
         .resolve_scale(color="independent")

@@ -178,3 +178,13 @@ def test_dataset_column_types_match_the_encodings(compiled):
                     walk(item)
 
         walk(chart.spec)
+
+
+def test_the_cohort_heatmap_is_grouped_by_year(compiled):
+    spec = compiled["retention-heatmap"].spec
+    layers = spec["layer"]
+    y_axes = [layer["encoding"]["y"].get("axis", {}) for layer in layers if "y" in layer.get("encoding", {})]
+    assert any("substring(datum.value, 5, 7) == '01'" in axis.get("labelExpr", "") for axis in y_axes)
+    rules = [layer for layer in layers if layer.get("mark", {}).get("type", layer.get("mark")) == "rule"]
+    assert len(rules) == 1 and rules[0]["encoding"]["y"]["bandPosition"] == 0  # a line above each January
+    assert "== '01'" in json.dumps(rules[0].get("transform"))
