@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import logging
 import os
 import socket
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import run_build
+from conftest import ROOT, run_build
 
 from build import archive, config, lock, places, staging
 from build.config import SettingsError, load_settings
@@ -424,6 +425,10 @@ def test_readers_never_see_a_missing_or_mixed_site_during_20_builds(tmp_path, mo
     (tmp_path / "site.toml").write_text(
         '[build]\nkeep_builds = 3\n[sources.dashboard]\nurl = "duckdb:///db.duckdb"\n', encoding="utf-8"
     )
+    pages = tmp_path / "templates" / "pages"  # a site of its own: one page, and the engine's status page
+    pages.mkdir(parents=True)
+    (pages / "index.md").write_text('---\ntitle: Builds\n---\nBuild {{ value("totals", "n") }}.\n')
+    shutil.copy(ROOT / "templates" / "pages" / "status.html", pages / "status.html")
     out = tmp_path / "site"
     logging.getLogger("almanac").setLevel(logging.ERROR)
 
