@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import logging
 import os
+import shutil
 import socket
 import subprocess
 import sys
