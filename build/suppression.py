@@ -52,6 +52,10 @@ NOTES = {
     (MONTHLY, "new_editors"): (
         "Empty when withheld by secondary suppression: it would narrow down a campaign's suppressed new editors."
     ),
+    (SYSTEM, "new_editors"): (
+        "Empty when withheld by secondary suppression: with the monthly new editors it would narrow down a "
+        "campaign's suppressed new editors."
+    ),
     (COURSES, "new_editors"): (
         "Empty when withheld by secondary suppression: it would narrow down a campaign's suppressed new editors."
     ),
@@ -136,7 +140,7 @@ def registrations_of(frames: dict[str, pd.DataFrame]) -> Registrations | None:
 
 
 def apply_campaigns(frames: dict[str, pd.DataFrame], withheld: Withheld) -> dict[str, pd.DataFrame]:
-    """courses, campaigns, campaign_retention and monthly_activity with the withheld counts empty."""
+    """courses, campaigns, campaign_retention, monthly_activity and system_totals with the withheld counts empty."""
     courses, campaigns = frames[COURSES].copy(), frames[CAMPAIGNS].copy()
     courses.loc[courses["course_slug"].isin(sorted(withheld.programs)), "new_editors"] = pd.NA
     campaigns.loc[campaigns["campaign"].isin(sorted(withheld.campaigns)), "new_editors"] = pd.NA
@@ -151,6 +155,11 @@ def apply_campaigns(frames: dict[str, pd.DataFrame], withheld: Withheld) -> dict
         monthly = frames[MONTHLY].copy()
         monthly.loc[monthly["month"].isin(sorted(withheld.months)), "new_editors"] = pd.NA
         changed[MONTHLY] = monthly
+    if SYSTEM in frames and "new_editors" in frames[SYSTEM].columns:  # always, so its description is stable
+        system = frames[SYSTEM].copy()
+        if withheld.system:
+            system["new_editors"] = pd.NA
+        changed[SYSTEM] = system
     return changed
 
 

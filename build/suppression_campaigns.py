@@ -13,8 +13,8 @@ What a reader can put together (each a relation in the `Ledger`, suppression_aud
 A program alone in its months is thus given back by the monthly counts, and through it the
 campaign. Where a suppressed campaign's count can no longer be anything from 0 to k_min − 1 (or
 its participants, if fewer), the fewest extra numbers are withheld: its programs' new editors,
-then those of campaigns sharing its programs, those campaigns' own counts, and the monthly new
-editors of the months its programs ran.
+then those of campaigns sharing its programs, those campaigns' own counts, the monthly new
+editors of the months its programs ran, and as a last resort the system total of new editors.
 
 Pure: frames in, a `Withheld` out; the same input gives the same output.
 """
@@ -39,9 +39,10 @@ class Withheld:
     programs: set[str] = field(default_factory=set)
     campaigns: set[str] = field(default_factory=set)
     months: set[str] = field(default_factory=set)
+    system: set[str] = field(default_factory=set)  # {"new_editors"} when system_totals' count is withheld
 
     def plus(self, kind: str, name: str) -> Withheld:
-        grown = Withheld(set(self.programs), set(self.campaigns), set(self.months))
+        grown = Withheld(set(self.programs), set(self.campaigns), set(self.months), set(self.system))
         getattr(grown, kind).add(name)
         return grown
 
@@ -111,7 +112,7 @@ class CampaignAudit:
             for key in shares.get(month, []):
                 ledger.relate({key: 1, totals[month]: -1}, high=0)
             ledger.relate({**{k: 1 for k in shares.get(month, [])}, totals[month]: -1}, low=0)
-        if registrations.system is not None:
+        if registrations.system is not None and not withheld.system:
             ledger.relate({key: 1 for key in totals.values()}, registrations.system, registrations.system)
 
     def reach(self, withheld: Withheld, campaign: str) -> tuple[int, int] | None:
@@ -186,10 +187,10 @@ def _options(audit: CampaignAudit, campaign: str, withheld: Withheld) -> list[tu
     neighbours = sorted(c for c, m in audit.members.items() if c != campaign and slugs & set(m))
     further = sorted({s for c in neighbours for s in audit.members[c] if published(s)} - set(own))
     totals = [c for c in neighbours if c not in withheld.campaigns and not pd.isna(audit.campaign_values.get(c))]
-    months = []
+    months, system = [], []
     if audit.registrations is not None:
         ran = sorted({m for s in audit.members[campaign] for m in audit.months.get(s, [])})
-        months = [m for m in ran if m in audit.registrations.monthly and m not in withheld.months]
-    return (
-        [("programs", s) for s in own + further] + [("campaigns", c) for c in totals] + [("months", m) for m in months]
-    )
+        months = [("months", m) for m in ran if m in audit.registrations.monthly and m not in withheld.months]
+        if audit.registrations.system is not None and not withheld.system:
+            system = [("system", "new_editors")]  # the months add up to it: one withheld month alone comes back
+    return [("programs", s) for s in own + further] + [("campaigns", c) for c in totals] + months + system
