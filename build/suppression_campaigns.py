@@ -31,6 +31,8 @@ from .suppression_audit import Ledger
 
 log = logging.getLogger("almanac")
 
+TRIALS = 6  # options tried per step when none is enough on its own: the nearest ones, to bound the time
+
 
 @dataclass
 class Withheld:
@@ -146,7 +148,7 @@ def protect_campaigns(campaigns, links, courses, *, k_min: int, union_bound: boo
 
     First every program of a suppressed campaign with a published value ≥ 1 (each would raise the
     floor on its own); then, while a campaign's range is still narrow, the first value in `_options`
-    order that is enough on its own, else the one that widens the range most.
+    order that is enough on its own, else the one of the first TRIALS that widens the range most.
     """
     audit = CampaignAudit(campaigns, links, courses, k_min, union_bound, registrations)
     withheld = Withheld()
@@ -163,7 +165,7 @@ def protect_campaigns(campaigns, links, courses, *, k_min: int, union_bound: boo
                 log.warning("  secondary suppression: nothing left to withhold for campaign %s", campaign)
                 break
             trials = []
-            for number, option in enumerate(options):
+            for number, option in enumerate(options[:TRIALS]):
                 trial = withheld.plus(*option)
                 gap = audit.shortfall(trial, [campaign]).get(campaign, 0)
                 trials.append((gap, number, trial))

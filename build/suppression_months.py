@@ -81,20 +81,27 @@ def month_view(retention: pd.DataFrame, monthly: pd.DataFrame, k_min: int, capac
     return MonthView(k_min, horizon, sizes, cells, totals, dict(capacity or {}), dict(floors or {}))
 
 
-def month_ledger(view: MonthView, withheld: MonthWithheld) -> tuple[Ledger, dict]:
+def month_ledger(
+    view: MonthView, withheld: MonthWithheld, window: tuple[int, int] | None = None
+) -> tuple[Ledger, dict]:
     """The reader's unknowns and relations from the first suppressed cohort on, and the boxes to keep.
 
     Hidden cells of published cohorts (withheld, or past retention_months) are independent of one
     another, so each month adds them up into one unknown between 0 and the sum of their sizes.
+    With a `window` (first, last month) only those months' relations are written: fewer relations
+    can only widen a range, so a value narrowed in a window is narrowed, and `choose` confirms
+    every value free on the whole ledger at the end.
     """
     ledger, boxes = Ledger(), {}
     suppressed = view.suppressed
+    first, last = window or (suppressed[0] if suppressed else 0, max(view.totals, default=0))
+    suppressed = [c for c in suppressed if c <= last]
     if not suppressed:
         return ledger, boxes
     for cohort in suppressed:
         boxes[ledger.unknown(("size", cohort), 1, view.k_min - 1)] = view.box(("size", cohort))
     for month, total in sorted(view.totals.items()):
-        if month < suppressed[0]:
+        if month < max(first, suppressed[0]) or month > last:
             continue
         published, room, terms = 0, 0, {}
         for cohort, size in view.sizes.items():
@@ -150,29 +157,39 @@ def choose(view: MonthView) -> MonthWithheld:
     fixed in turn, in the month whose numbers narrow it (its own month first).
     """
     withheld = MonthWithheld()
-    ledger, boxes = month_ledger(view, withheld)
-    for key in sorted(narrowed(ledger, boxes), key=lambda k: (_month_of(k), k)):
-        if _free(view, withheld, key):
-            continue
-        for month in _suspects(view, key):
-            everything = withheld.plus(_candidates(view, withheld, month), [month])
-            if _free(view, everything, key):
-                withheld = _fix_in_month(view, withheld, key, month)
-                break
-        else:
-            log.warning("  secondary suppression: cohort %s stays narrowed in months", month_text(key[1]))
+    for window in (True, False):  # near each value first (fast), then on every relation (sure)
+        ledger, boxes = month_ledger(view, withheld)
+        for key in sorted(narrowed(ledger, boxes), key=lambda k: (_month_of(k), k)):
+            withheld = _protect_value(view, withheld, key, _window(view, key) if window else None)
     return withheld
 
 
-def _free(view: MonthView, withheld: MonthWithheld, key) -> bool:
-    ledger, boxes = month_ledger(view, withheld)
+def _window(view: MonthView, key) -> tuple[int, int]:
+    """The months around `key`'s cohort: from it to a retention horizon past its published range."""
+    return key[1], key[1] + 2 * view.horizon + 1
+
+
+def _protect_value(view: MonthView, withheld: MonthWithheld, key, window) -> MonthWithheld:
+    if _free(view, withheld, key, window):
+        return withheld
+    for month in _suspects(view, key, window):
+        everything = withheld.plus(_candidates(view, withheld, month), [month])
+        if _free(view, everything, key, window):
+            return _fix_in_month(view, withheld, key, month, window)
+    if window is None:
+        log.warning("  secondary suppression: cohort %s stays narrowed in months", month_text(key[1]))
+    return withheld
+
+
+def _free(view: MonthView, withheld: MonthWithheld, key, window=None) -> bool:
+    ledger, boxes = month_ledger(view, withheld, window)
     return not narrowed(ledger, {key: boxes[key]})
 
 
-def _suspects(view: MonthView, key) -> list[int]:
+def _suspects(view: MonthView, key, window=None) -> list[int]:
     """The months whose equation can hold `key`'s cohort: the key's own month first, then by distance."""
-    own = _month_of(key)
-    months = [m for m in view.totals if m >= key[1]]
+    own, (first, last) = _month_of(key), window or (key[1], max(view.totals))
+    months = [m for m in view.totals if max(first, key[1]) <= m <= last]
     return sorted(months, key=lambda m: (abs(m - own), m))
 
 
@@ -186,15 +203,15 @@ def _candidates(view: MonthView, withheld: MonthWithheld, month: int) -> list[tu
     return sorted(cells, key=lambda cell: (view.sizes[cell[0]], cell[0]))
 
 
-def _fix_in_month(view: MonthView, withheld: MonthWithheld, key, month: int) -> MonthWithheld:
+def _fix_in_month(view: MonthView, withheld: MonthWithheld, key, month: int, window) -> MonthWithheld:
     """The least this month must give: the smallest cell that is enough, else the largest and again;
     the total only when the cells alone cannot do it (then cells only while still needed)."""
-    if not _free(view, withheld.plus(_candidates(view, withheld, month)), key):
+    if not _free(view, withheld.plus(_candidates(view, withheld, month)), key, window):
         withheld = withheld.plus(totals=[month])
         log.info("  secondary suppression: active participants of %s withheld", month_text(month))
-    while not _free(view, withheld, key):
+    while not _free(view, withheld, key, window):
         cells = _candidates(view, withheld, month)
-        enough = next((cell for cell in cells if _free(view, withheld.plus([cell]), key)), cells[-1])
+        enough = next((cell for cell in cells if _free(view, withheld.plus([cell]), key, window)), cells[-1])
         withheld = withheld.plus([enough])
     return withheld
 

@@ -28,7 +28,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from build import cohorts, suppression
 from build.metrics import month_key, month_text
-from build.suppression_campaigns import Withheld
+from build.suppression_campaigns import CampaignAudit, Withheld
 
 K_MIN = 5
 
@@ -213,13 +213,14 @@ def k20_site(tmp_path_factory, demo_sources):
 
 
 def test_the_month_attack_no_longer_gives_a_cohort_size(demo_site):
-    """2015-06 is a suppressed cohort of the demo: its month's total minus the published cohorts
+    """The demo's first suppressed cohort (2016-01): its month's total minus the published cohorts
     used to be its size; now the complementary cells leave anything from 1 to k_min − 1."""
     retention = read(demo_site, "program_retention")
-    assert retention.loc[(retention["cohort"] == "2015-06") & (retention["months_since"] == 0), "suppressed"].item()
+    first = retention[(retention["months_since"] == 0) & retention["suppressed"]]["cohort"].min()
+    assert first == "2016-01"
     results = month_attack(demo_site, K_MIN)
-    assert [r for r in results if r["key"] == ("size", "2015-06")] == [
-        {"key": ("size", "2015-06"), "reach": (1, K_MIN - 1), "box": (1, K_MIN - 1)}
+    assert [r for r in results if r["key"] == ("size", first)] == [
+        {"key": ("size", first), "reach": (1, K_MIN - 1), "box": (1, K_MIN - 1)}
     ]
     withheld_cells = retention[retention["suppressed"] & retention["cohort_size"].notna()]
     assert len(withheld_cells) > 0  # the room comes from complementary cells
