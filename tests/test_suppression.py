@@ -200,11 +200,11 @@ def narrowed(results: list[dict], keys=None) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def k20_site(tmp_path_factory, demo_sources):
-    """The demo built with k_min = 20, so that some campaigns are suppressed too."""
+def strict_site(tmp_path_factory, demo_sources):
+    """The demo built with k_min = 13, so that three campaigns are suppressed too."""
 
-    folder = tmp_path_factory.mktemp("k20")
-    (folder / "site.toml").write_text(f'[build]\nqueries = "{ROOT / "queries"}"\n[privacy]\nk_min = 20\n')
+    folder = tmp_path_factory.mktemp("k13")
+    (folder / "site.toml").write_text(f'[build]\nqueries = "{ROOT / "queries"}"\n[privacy]\nk_min = 13\n')
     dashboard, replica, _ = demo_sources
     arguments = ("--config", str(folder / "site.toml"), "--as-of", AS_OF, "--out", str(folder / "site"))
     result = run_build(*arguments, "--source", f"dashboard={dashboard}", "--source", f"replica={replica}")
@@ -226,24 +226,24 @@ def test_the_month_attack_no_longer_gives_a_cohort_size(demo_site):
     assert len(withheld_cells) > 0  # the room comes from complementary cells
 
 
-def test_no_published_number_narrows_a_suppressed_cohort(demo_site, k20_site):
+def test_no_published_number_narrows_a_suppressed_cohort(demo_site, strict_site):
     """The general audit: the attacker's integer program over every published file finds no
-    suppressed size or cell narrower than its box, at k_min = 5 and at k_min = 20."""
-    for site, k_min in ((demo_site, K_MIN), (k20_site, 20)):
+    suppressed size or cell narrower than its box, at k_min = 5 and at k_min = 13."""
+    for site, k_min in ((demo_site, K_MIN), (strict_site, 13)):
         results = month_attack(site, k_min)
         assert len(results) > 10  # the attacker saw suppressed values
         assert narrowed(results) == []
 
 
-def test_no_published_number_narrows_a_suppressed_campaign(demo_site, k20_site):
-    """With k_min = 20 some demo campaigns are suppressed; neither their programs' new editors nor
+def test_no_published_number_narrows_a_suppressed_campaign(demo_site, strict_site):
+    """With k_min = 13 some demo campaigns are suppressed; neither their programs' new editors nor
     the monthly new editors and the system total narrow them."""
-    campaigns = read(k20_site, "campaigns")
+    campaigns = read(strict_site, "campaigns")
     suppressed = set(campaigns.loc[campaigns["new_editors"].isna(), "campaign"])
     assert len(suppressed) >= 2
-    for site, k_min in ((demo_site, K_MIN), (k20_site, 20)):
+    for site, k_min in ((demo_site, K_MIN), (strict_site, 13)):
         assert narrowed(campaign_attack(site, k_min, AS_OF)) == []
-    retention = read(k20_site, "campaign_retention")
+    retention = read(strict_site, "campaign_retention")
     assert retention.loc[retention["campaign"].isin(suppressed), "suppressed"].all()
 
 
