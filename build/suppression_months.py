@@ -170,14 +170,21 @@ def _window(view: MonthView, key) -> tuple[int, int]:
 
 
 def _protect_value(view: MonthView, withheld: MonthWithheld, key, window) -> MonthWithheld:
-    if _free(view, withheld, key, window):
-        return withheld
-    for month in _suspects(view, key, window):
-        everything = withheld.plus(_candidates(view, withheld, month), [month])
-        if _free(view, everything, key, window):
-            return _fix_in_month(view, withheld, key, month, window)
-    if window is None:
-        log.warning("  secondary suppression: cohort %s stays narrowed in months", month_text(key[1]))
+    """The least one month can give so `key` is free; when no month is enough alone (on the whole
+    ledger), everything in the nearest months, one at a time, until one more month is enough."""
+    suspects = _suspects(view, key, window)
+    while not _free(view, withheld, key, window):
+        for month in suspects:
+            everything = withheld.plus(_candidates(view, withheld, month), [month])
+            if _free(view, everything, key, window):
+                return _fix_in_month(view, withheld, key, month, window)
+        if window is not None or not suspects:
+            if window is None:
+                log.warning("  secondary suppression: cohort %s stays narrowed in months", month_text(key[1]))
+            return withheld
+        month = suspects.pop(0)
+        withheld = withheld.plus(_candidates(view, withheld, month), [month])
+        log.info("  secondary suppression: active participants of %s withheld", month_text(month))
     return withheld
 
 
