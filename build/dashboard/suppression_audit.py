@@ -1,0 +1,112 @@
+"""The interval audit of secondary suppression: what a reader can tell about each unknown.
+
+A `Ledger` holds what a reader of the published files knows as integer unknowns (a suppressed
+group's size, a withheld total), each with the bounds the reader knows, and the linear relations
+between them and the published numbers (a month's total is the sum of its cohorts' cells, a
+program's new editors are some of its campaign's, …). `range_of` asks an integer linear program
+(scipy's `milp`, the HiGHS solver) for the smallest and largest value an unknown can take: the
+exact range an attacker with every published number and every stated relation can narrow it to.
+Secondary suppression (suppression.py) calls this to check that each suppressed value can still
+be anything in its box.
+
+Pure: no I/O; the same ledger gives the same answers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_array
+
+INFINITE = math.inf
+
+
+@dataclass
+class Ledger:
+    """Unknowns (by any hashable key) with bounds, and linear relations `low ≤ Σ coef·unknown ≤ high`."""
+
+    lows: list[float] = field(default_factory=list)
+    highs: list[float] = field(default_factory=list)
+    index: dict = field(default_factory=dict)
+    rows: list[tuple[dict[int, float], float, float]] = field(default_factory=list)
+    _built: list | None = field(default=None, repr=False)
+
+    def unknown(self, key, low: float = 0, high: float = INFINITE):
+        """Declare `key` (once; a second call only narrows its bounds) and return it."""
+        if key in self.index:
+            position = self.index[key]
+            self.lows[position] = max(self.lows[position], low)
+            self.highs[position] = min(self.highs[position], high)
+        else:
+            self.index[key] = len(self.lows)
+            self.lows.append(low)
+            self.highs.append(high)
+        return key
+
+    def relate(self, terms: dict, low: float = -INFINITE, high: float = INFINITE) -> None:
+        """`low ≤ Σ coefficient · unknown ≤ high`; `terms` maps unknown keys to coefficients."""
+        coefficients: dict[int, float] = {}
+        for key, coefficient in terms.items():
+            position = self.index[key]
+            coefficients[position] = coefficients.get(position, 0) + coefficient
+        if coefficients:
+            self.rows.append((coefficients, low, high))
+            self._built = None
+
+    def range_of(self, key) -> tuple[int, int] | None:
+        """The least and greatest integer value of `key` under every relation; None if none fits."""
+        least = self._optimum(key, 1)
+        most = self._optimum(key, -1)
+        if least is None or most is None:
+            return None
+        return least, most
+
+    def _optimum(self, key, sign: int) -> int | None:
+        size = len(self.lows)
+        objective = np.zeros(size)
+        objective[self.index[key]] = sign
+        result = milp(
+            objective,
+            integrality=np.ones(size),
+            bounds=Bounds(np.array(self.lows, dtype=float), np.array(self.highs, dtype=float)),
+            constraints=self._built or self._constraints(),
+        )
+        if result.status != 0:
+            return None
+        return round(sign * result.fun)
+
+    def _constraints(self) -> list[LinearConstraint]:
+        if not self.rows:
+            return []
+        self._built = self._matrix()
+        return self._built
+
+    def _matrix(self) -> list[LinearConstraint]:
+        rows, columns, values = [], [], []
+        for number, (coefficients, _, _) in enumerate(self.rows):
+            for position, coefficient in coefficients.items():
+                rows.append(number)
+                columns.append(position)
+                values.append(coefficient)
+        matrix = coo_array((values, (rows, columns)), shape=(len(self.rows), len(self.lows))).tocsr()
+        lows = np.array([row[1] for row in self.rows], dtype=float)
+        highs = np.array([row[2] for row in self.rows], dtype=float)
+        return [LinearConstraint(matrix, lows, highs)]
+
+
+def narrowed(ledger: Ledger, boxes: dict) -> dict:
+    """The unknowns whose reachable range is narrower than their box: key → (range, box).
+
+    `boxes` maps an unknown to the range suppression itself reveals (low, high). A ledger with no
+    solution at all (inconsistent published data) counts every box as narrowed, so the caller
+    withholds rather than trusts it.
+    """
+    result = {}
+    for key, (low, high) in boxes.items():
+        reach = ledger.range_of(key)
+        if reach is None or reach[0] > low or reach[1] < high:
+            result[key] = (reach, (low, high))
+    return result
