@@ -38,7 +38,7 @@ PROGRAM_RETENTION = Dataset(
         Column("suppressed", "boolean", "True when the cohort has fewer than k_min participants."),
     ),
     sort_key=("cohort", "months_since"),
-    origin="build/cohorts.py from queries/participant_activity.sql",
+    origin="build/dashboard/cohorts.py from queries/participant_activity.sql",
 )
 
 CAMPAIGN_RETENTION = Dataset(
@@ -80,7 +80,7 @@ CAMPAIGN_RETENTION = Dataset(
         ),
     ),
     sort_key=("campaign", "months_after"),
-    origin="build/cohorts.py from queries/campaigns.sql, campaign_new_editors.sql, campaign_wikis.sql, edit_days.sql",
+    origin="build/dashboard/cohorts.py from queries/campaigns.sql, campaign_new_editors.sql, campaign_wikis.sql, edit_days.sql",
 )
 
 

@@ -63,7 +63,7 @@ MONTHLY_ACTIVITY = Dataset(
     ),
     sort_key=("month",),
     origin=(
-        "build/metrics.py from queries/activity_by_month.sql, participant_activity.sql, courses.sql "
+        "build/dashboard/metrics.py from queries/activity_by_month.sql, participant_activity.sql, courses.sql "
         "and timeslice_updates.sql"
     ),
 )
