@@ -371,14 +371,28 @@ def compile_chart(definition: ChartDef, dataset: Dataset, context: dict | None =
 
 
 def compile_charts(
-    definitions: dict[str, ChartDef], datasets: dict[str, Dataset], context: dict | None = None
+    definitions: dict[str, ChartDef], datasets: dict[str, Dataset], context: dict | None = None, cache=None
 ) -> dict[str, CompiledChart]:
-    """Compile every chart whose dataset is present; charts of absent datasets are left out."""
-    return {
-        chart_id: compile_chart(definition, datasets[definition.dataset], context)
-        for chart_id, definition in definitions.items()
-        if definition.dataset in datasets
-    }
+    """Compile every chart whose dataset is present; charts of absent datasets are left out. With the build
+    cache (build/cache.py), a chart of the same declaration, settings and rows is not built again."""
+    compiled = {}
+    for chart_id, definition in definitions.items():
+        if definition.dataset not in datasets:
+            continue
+        dataset = datasets[definition.dataset]
+        if cache is None or not cache.enabled:
+            compiled[chart_id] = compile_chart(definition, dataset, context)
+            continue
+        from build.cache import frame_digest
+
+        key = cache.key("chart", repr(definition), context, repr(dataset.columns), frame_digest(dataset.frame))
+        known = cache.get("chart", key)
+        if known is None:
+            chart = compile_chart(definition, dataset, context)
+            known = (chart.spec, chart.complete)
+            cache.put("chart", key, known, {"chart": chart_id})
+        compiled[chart_id] = CompiledChart(definition, dataset, *known)
+    return compiled
 
 
 def check_charts(definitions: dict[str, ChartDef], schemas: dict[str, Dataset], context: dict) -> list[str]:

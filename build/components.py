@@ -126,6 +126,7 @@ class Components:
         }
 
     def dataset_info(self, name: str) -> Dataset:
+        self.site.note(("all", name))  # the template may read its rows: the page depends on all of them
         return self.schema(name)
 
     def missing(self, name: str) -> Markup:

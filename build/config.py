@@ -112,6 +112,15 @@ SCHEMA: tuple[Setting, ...] = (
     ),
     Setting(
         "build",
+        "cache_dir",
+        ranges.folder_or_empty,
+        "a folder path outside the output folder, or empty for cache/ in state_dir",
+        "",
+        "The build cache (derivations, replica lookups, pages and files keyed by their inputs): holds numbers "
+        "before suppression, so never deploy it or share it between branches; `--no-cache` ignores it.",
+    ),
+    Setting(
+        "build",
         "queries",
         ranges.folder,
         "a folder path",
@@ -194,6 +203,15 @@ SCHEMA: tuple[Setting, ...] = (
     ),
     Setting(
         "retention",
+        "replica_lag_days",
+        ranges.whole(1, 365),
+        "a whole number of days from 1 to 365",
+        3,
+        "Campaign retention: replica edits older than this many days before the as-of date are final; "
+        "the build cache keeps them and never asks the replicas for them again.",
+    ),
+    Setting(
+        "retention",
         "retention_wikis",
         ranges.dbname_list(1000),
         "a list of at most 1000 distinct wiki database names such as ['enwiki', 'commonswiki']",
@@ -265,6 +283,7 @@ class Settings:
     as_of: dt.date
     strict: bool = False
     history: bool = True  # record the build in the status history and feed (backfill's builds do not)
+    cache: bool = True  # reuse the build cache (--no-cache: rebuild everything, byte for byte the same)
 
     def get(self, section: str, key: str) -> Any:
         return self.values[(section, key)]
