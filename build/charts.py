@@ -155,6 +155,13 @@ class CompiledChart:
             self._height = drawn + OVERHANG if drawn else 0
         return self._height or None
 
+    def fresh_height(self, rows: list[dict]) -> int | None:
+        """The height `rows` alone give (a site-wide page's chart: no page's rows decide another's)."""
+        if not rows:
+            return None
+        drawn = svg_size(self.svg(rows)).get("height", 0)
+        return drawn + OVERHANG if drawn else None
+
     @functools.cached_property
     def vega(self) -> dict:
         """The spec precompiled to Vega; its data entries that read the dataset name DATA_SLOT as URL."""

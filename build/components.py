@@ -182,7 +182,7 @@ class Components:
             self.state.svgs[f"{compiled.id}.svg"] = svg
             size = svg_size(svg)
             return {"svg": {"src": f"{compiled.id}.svg", **size}, "height": size.get("height")}
-        return {"height": compiled.reserved_height(rows)}
+        return {"height": self.site.chart_height(compiled, self.entity, rows)}
 
     def make_table(
         self,

@@ -56,6 +56,8 @@ class PageCache:
 
     def read_digest(self, read: tuple) -> str:
         """The current digest of one read: ("all", name) or ("rows", name, key, value)."""
+        if read[0] == "height":
+            return repr(self.site.entity_chart_height(*read[1:]))
         if read[0] == "all":
             dataset = self.site.available.get(read[1])
             return self.digests.of(dataset) if dataset is not None else "absent"

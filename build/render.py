@@ -183,6 +183,25 @@ class Site:
         if self.reads is not None:
             self.reads.add(read)
 
+    def chart_height(self, compiled, entity: Entity | None, rows: list[dict]) -> int | None:
+        """The box reserved for a chart: on entity pages drawn from the first entity (in the dataset's order)
+        that has rows, whichever page asks first, so a page kept by the cache and one rendered agree."""
+        if entity is None:
+            return compiled.fresh_height(rows)
+        self.note(("height", compiled.id, entity.kind.dataset, entity.kind.key))
+        return self.entity_chart_height(compiled.id, entity.kind.dataset, entity.kind.key)
+
+    def entity_chart_height(self, chart_id: str, dataset: str, key: str) -> int | None:
+        compiled = self.charts[chart_id]
+        if compiled._height is None:
+            name = compiled.dataset.name
+            filtered = key in self.schemas[name].column_names
+            for row in self.records(dataset, track=False):
+                rows = self.entity_rows(name, key, row.get(key), track=False) if filtered else self.records(name, False)
+                if rows:
+                    return compiled.reserved_height(rows)
+        return compiled.reserved_height([])
+
     def template(self, markdown_page: bool, text: str) -> jinja2.Template:
         """`text` compiled once per run (an entity template is compiled once, not once per entity)."""
         if (markdown_page, text) not in self._templates:

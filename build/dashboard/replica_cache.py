@@ -56,9 +56,19 @@ def look_up(stage: Stage, query, targets: dict[str, list[str]], period: dict[str
         for begin, asked in sorted(asks.items())
     ]
     dataset, error, wikis = _merge(query, results, cached_rows)
-    if dataset is not None:
-        _remember(stage, keys, known, asks, wikis, dataset.frame, final, query)
-    return dataset, error, wikis
+    if dataset is None:
+        return dataset, error, wikis
+    _remember(stage, keys, known, asks, wikis, dataset.frame, final, query)
+    return _counted_only(dataset, needed, end), error, wikis
+
+
+def _counted_only(dataset, needed: dict[tuple[str, str], str], end: str):
+    """The rows before each person's `needed` end: the same whether a day came from the cache or the replica,
+    so an unchanged rebuild's edit_days, and the derivations keyed by it, are the same too."""
+    frame = dataset.frame
+    limits = [needed.get(pair, end) for pair in zip(frame["wiki"], frame["username"], strict=True)]
+    keep = [day + "000000" < limit for day, limit in zip(frame["edit_day"], limits, strict=True)]
+    return dataset.with_frame(frame[keep].reset_index(drop=True))
 
 
 def _needed_until(stage: Stage, end: str) -> dict[tuple[str, str], str]:
