@@ -155,6 +155,13 @@ class CompiledChart:
             self._height = drawn + OVERHANG if drawn else 0
         return self._height or None
 
+    def fresh_height(self, rows: list[dict]) -> int | None:
+        """The height `rows` alone give (a site-wide page's chart: no page's rows decide another's)."""
+        if not rows:
+            return None
+        drawn = svg_size(self.svg(rows)).get("height", 0)
+        return drawn + OVERHANG if drawn else None
+
     @functools.cached_property
     def vega(self) -> dict:
         """The spec precompiled to Vega; its data entries that read the dataset name DATA_SLOT as URL."""
@@ -385,14 +392,28 @@ def compile_chart(definition: ChartDef, dataset: Dataset, context: dict | None =
 
 
 def compile_charts(
-    definitions: dict[str, ChartDef], datasets: dict[str, Dataset], context: dict | None = None
+    definitions: dict[str, ChartDef], datasets: dict[str, Dataset], context: dict | None = None, cache=None
 ) -> dict[str, CompiledChart]:
-    """Compile every chart whose dataset is present; charts of absent datasets are left out."""
-    return {
-        chart_id: compile_chart(definition, datasets[definition.dataset], context)
-        for chart_id, definition in definitions.items()
-        if definition.dataset in datasets
-    }
+    """Compile every chart whose dataset is present; charts of absent datasets are left out. With the build
+    cache (build/cache.py), a chart of the same declaration, settings and rows is not built again."""
+    compiled = {}
+    for chart_id, definition in definitions.items():
+        if definition.dataset not in datasets:
+            continue
+        dataset = datasets[definition.dataset]
+        if cache is None or not cache.enabled:
+            compiled[chart_id] = compile_chart(definition, dataset, context)
+            continue
+        from build.cache import frame_digest
+
+        key = cache.key("chart", repr(definition), context, repr(dataset.columns), frame_digest(dataset.frame))
+        known = cache.get("chart", key)
+        if known is None:
+            chart = compile_chart(definition, dataset, context)
+            known = (chart.spec, chart.complete)
+            cache.put("chart", key, known, {"chart": chart_id})
+        compiled[chart_id] = CompiledChart(definition, dataset, *known)
+    return compiled
 
 
 def check_charts(definitions: dict[str, ChartDef], schemas: dict[str, Dataset], context: dict) -> list[str]:

@@ -117,9 +117,15 @@ class Failure(click.ClickException):
     help="Compute every number as of this date (default: [build] as_of, else today in UTC).",
 )
 @click.option("--strict", is_flag=True, help="Publish nothing (exit 2) if any dataset would be stale.")
+@click.option(
+    "--no-cache",
+    "no_cache",
+    is_flag=True,
+    help="Ignore the build cache ([build] cache_dir) and rebuild everything; the output is byte for byte the same.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only print warnings and errors.")
 @click.pass_context
-def cli(ctx, config_path, out, sources, as_of, strict, quiet):
+def cli(ctx, config_path, out, sources, as_of, strict, no_cache, quiet):
     """Build the site: run queries/*.sql, derive metrics and cohorts, write data files and pages.
 
     Exit codes: 0 all datasets fresh; 1 published, some datasets stale (their last published
@@ -137,6 +143,8 @@ def cli(ctx, config_path, out, sources, as_of, strict, quiet):
     from build.queries import QueryError
 
     settings = load(config_path, writes=True, as_of=as_of, out=out, sources=sources, strict=strict)
+    if no_cache:
+        settings = dataclasses.replace(settings, cache=False)
     try:
         with build_lock(settings):
             code = build_site(settings)

@@ -139,6 +139,7 @@ class Components:
         }
 
     def dataset_info(self, name: str) -> Dataset:
+        self.site.note(("all", name))  # the template may read its rows: the page depends on all of them
         return self.schema(name)
 
     def missing(self, name: str) -> Markup:
@@ -197,7 +198,7 @@ class Components:
             self.state.svgs[f"{compiled.id}.svg"] = svg
             size = svg_size(svg)
             return {"svg": {"src": f"{compiled.id}.svg", **size}, "height": size.get("height")}
-        return {"height": compiled.reserved_height(rows)}
+        return {"height": self.site.chart_height(compiled, self.entity, rows)}
 
     def make_table(  # noqa: PLR0913 (the table() options, passed through)
         self,

@@ -62,6 +62,7 @@ class Settings:
     as_of: dt.date
     strict: bool = False
     history: bool = True  # record the build in the status history and feed (backfill's builds do not)
+    cache: bool = True  # reuse the build cache (--no-cache: rebuild everything, byte for byte the same)
 
     def get(self, section: str, key: str) -> Any:
         return self.values[(section, key)]

@@ -11,6 +11,7 @@ never names a derivation itself. `Stage` is what a module works on, and `derive_
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import tomllib
@@ -21,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 
 from build import failures
+from build.cache import Cache, Digests, settings_digest
 from build.config import Settings
 from build.datasets import DataProblem, Dataset, read_published
 from build.failures import Failure
@@ -45,6 +47,17 @@ class Stage:
     settings: Settings
     staging_dir: Path
     queries: list = field(default_factory=list)
+    cache: Cache = field(default_factory=Cache.off)
+    digests: Digests = field(default_factory=Digests)
+
+    def cached(self, kind: str, name: str, inputs: list[Dataset], make: Callable[[], object], *extra):
+        """`make()`, or what it returned before for inputs of the same content and the same settings."""
+        key = self.cache.key(kind, name, settings_digest(self.settings), [self.digests.of(d) for d in inputs], *extra)
+        value = self.cache.get(kind, key)
+        if value is None:
+            value = make()
+            self.cache.put(kind, key, value, {"name": name, "inputs": sorted(d.name for d in inputs)})
+        return value
 
     def fail(self, failure: Failure) -> Failure:
         """Record a failure (its full error into the state folder) against its dataset."""
@@ -100,7 +113,9 @@ def derive_each(stage: Stage, recipes: list[Recipe]) -> None:
             failure = _not_derived(recipe.schema, unusable, stage.failures)
         else:
             try:
-                stage.datasets[name] = recipe.make(*(stage.datasets[n] for n in recipe.inputs))
+                inputs = [stage.datasets[n] for n in recipe.inputs]
+                make = functools.partial(recipe.make, *inputs)
+                stage.datasets[name] = stage.cached("derive", name, inputs, make)
                 continue
             except Exception as error:  # one failed derivation costs its dataset, not the build
                 failure = _derivation_failure(recipe.schema, error)

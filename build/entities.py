@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote
 
+from build.cache import Cache, frame_digest
 from build.datasets import Dataset, data_folder, to_csv_bytes, to_json_bytes, write_if_changed
 
 SLUG_MAX = 80
@@ -161,8 +162,14 @@ class EntityFile:
     rows: int
 
 
-def publish_entity_data(datasets: dict[str, Dataset], kinds: list[EntityKind], out_dir: Path) -> list[EntityFile]:
-    """Write every entity's own rows of each published dataset with its key column; remove vanished ones."""
+def publish_entity_data(
+    datasets: dict[str, Dataset], kinds: list[EntityKind], out_dir: Path, cache: Cache | None = None
+) -> list[EntityFile]:
+    """Write every entity's own rows of each published dataset with its key column; remove vanished ones.
+
+    A part whose rows are those the cache's manifest names, and whose files the staging folder still holds
+    (the same sha256), is not serialised again."""
+    cache = cache or Cache.off()
     written: list[EntityFile] = []
     for kind in kinds:
         source = datasets.get(kind.dataset)
@@ -171,24 +178,46 @@ def publish_entity_data(datasets: dict[str, Dataset], kinds: list[EntityKind], o
         ids = {row.get(kind.key): stable_id(row, kind) for row in rows}
         split_datasets = [d for d in datasets.values() if d.publish and kind.key in d.column_names]
         for dataset in sorted(split_datasets, key=lambda d: d.name):
+            key = cache.key("entity-files", kind, dataset.name, dataset.version, repr(dataset.columns))
+            before, after = cache.get("entity-files", key) or {}, {}
             for value, part in split(dataset, kind.key).items():
                 if value not in slugs:
                     continue
-                written += _write_entity(kind, slugs[value], ids[value], part, out_dir)
+                files = _write_entity(kind, slugs[value], ids[value], part, out_dir, before, after)
+                written += files
+            cache.put("entity-files", key, after, {"kind": kind.folder, "dataset": dataset.name, "parts": len(after)})
         for version in sorted({d.version for d in datasets.values()}):
             remove_vanished(data_folder(out_dir, version) / kind.folder, set(slugs.values()), {".csv", ".json"})
     return written
 
 
-def _write_entity(kind: EntityKind, slug: str, entity_id, part: Dataset, out_dir: Path) -> list[EntityFile]:
+def _write_entity(
+    kind: EntityKind, slug: str, entity_id, part: Dataset, out_dir: Path, before: dict, after: dict
+) -> list[EntityFile]:
+    """The part's CSV and JSON: kept when `before` (the cache's manifest) made them from the same rows and
+    they are still in place, else written. `after` gets each file's (rows digest, bytes, sha256)."""
+    folder, rows = data_folder(out_dir, part.version), frame_digest(part.frame)
+    paths = {extension: data_path(kind, slug, part, extension) for extension in ("csv", "json")}
+    known = [before.get(path) for path in paths.values()]
+    pairs = zip(known, paths.values(), strict=True)
+    if not all(k and k[0] == rows and _holds(folder / path, k[1], k[2]) for k, path in pairs):
+        contents = {"csv": to_csv_bytes(part), "json": to_json_bytes(part)}
+        results = {e: write_if_changed(folder / paths[e], contents[e]) for e in paths}
+        known = [(rows, results[e].bytes, results[e].sha256) for e in paths]
     files = []
-    for extension, content in (("csv", to_csv_bytes(part)), ("json", to_json_bytes(part))):
-        relative = data_path(kind, slug, part, extension)
-        result = write_if_changed(data_folder(out_dir, part.version) / relative, content)
-        files.append(
-            EntityFile(kind, entity_id, part, relative, extension, result.bytes, result.sha256, len(part.frame))
-        )
+    for (extension, relative), (_, size, sha) in zip(paths.items(), known, strict=True):
+        after[relative] = (rows, size, sha)
+        files.append(EntityFile(kind, entity_id, part, relative, extension, size, sha, len(part.frame)))
     return files
+
+
+def _holds(path: Path, size: int, sha256: str) -> bool:
+    """Whether `path` is the file of that size and sha256 (the staging folder is a copy of the last build,
+    which may have been rolled back: the cache's word alone is not enough)."""
+    try:
+        return path.stat().st_size == size and hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+    except OSError:
+        return False
 
 
 def remove_vanished(folder: Path, keep: set[str], suffixes: set[str]) -> None:

@@ -86,6 +86,15 @@ SCHEMA: tuple[Setting, ...] = (
     ),
     Setting(
         "build",
+        "cache_dir",
+        ranges.folder_or_empty,
+        "a folder path outside the output folder, or empty for cache/ in state_dir",
+        "",
+        "The build cache (derivations, replica lookups, pages and files keyed by their inputs): holds numbers "
+        "before suppression, so never deploy it or share it between branches; `--no-cache` ignores it.",
+    ),
+    Setting(
+        "build",
         "keep_builds",
         ranges.whole(1, 20),
         "a whole number from 1 to 20",
@@ -181,6 +190,15 @@ SCHEMA: tuple[Setting, ...] = (
         "a list of at most 1000 distinct wiki database names such as ['enwiki', 'commonswiki']",
         [],
         "Campaign retention: wikis to count edits on; empty means the courses' home wikis.",
+    ),
+    Setting(
+        "retention",
+        "replica_lag_days",
+        ranges.whole(1, 365),
+        "a whole number of days from 1 to 365",
+        3,
+        "Campaign retention: replica edits older than this many days before the as-of date are final; "
+        "the build cache keeps them and never asks the replicas for them again.",
     ),
     Setting(
         "retention",

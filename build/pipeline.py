@@ -13,6 +13,7 @@ from pathlib import Path
 
 from build import alerts, config, entities, extract, failures, queries, render, report, spark, staging
 from build import derivations as derivations_module
+from build.cache import Cache, folder_digest, settings_digest
 from build.datasets import Dataset, PublishedDataset, datapackage, publish_dataset, read_published, write_datapackage
 from build.derivations import Stage
 
@@ -88,7 +89,8 @@ def _build_site(settings: config.Settings) -> int:
     queries.check_sources(all_queries, settings.sources)  # so does a source name that is not configured
     log.info("Read %d queries from %s; as-of date %s", len(all_queries), settings.queries_dir, settings.as_of)
     derivations = load_derivations(settings)  # the site's derived datasets, chosen by its queries folder
-    content = check_content(all_queries, derived_schemas(derivations), settings)  # before any query runs
+    cache = Cache.of(settings)  # derivations, replica lookups, files and pages keyed by their inputs
+    content = check_content(all_queries, derived_schemas(derivations), settings, cache)  # before any query runs
     staging_dir = staging.prepare(settings.out_dir, settings.state_dir)
     spark.configure(settings.get("spark", "conf"))  # for a Spark source's session, if one is used
     try:
@@ -102,11 +104,11 @@ def _build_site(settings: config.Settings) -> int:
             raise NothingPublished(f"every query failed: {'; '.join(reasons)}. The full errors are in {where}/.")
 
         if derivations is not None:
-            stage = Stage(datasets, extraction.failures, extraction.sources, settings, staging_dir, all_queries)
+            stage = Stage(datasets, extraction.failures, extraction.sources, settings, staging_dir, all_queries, cache)
             derivations.derive(stage)
 
         log.info("Publishing data files")
-        published = publish(datasets, settings, staging_dir, content.entity_kinds)
+        published = publish(datasets, settings, staging_dir, content.entity_kinds, cache)
         build_report = make_report(settings, all_queries, derived_schemas(derivations), datasets, extraction)
         document = report.status(build_report, report.previous_successes(staging_dir))
         if settings.strict and build_report.stale:
@@ -120,7 +122,7 @@ def _build_site(settings: config.Settings) -> int:
             return alerts.append(report.read_history(settings.state_dir), entry)
 
         render.render_site(
-            datasets, published, document, settings, staging_dir, content, history if settings.history else None
+            datasets, published, document, settings, staging_dir, content, history if settings.history else None, cache
         )
         report.write_status(document, staging_dir)
         if settings.history:
@@ -130,6 +132,8 @@ def _build_site(settings: config.Settings) -> int:
     except BaseException:
         staging.discard(staging_dir)
         raise
+    log.info("Build %s", cache.summary())
+    cache.prune()
     log.info("%s\nWrote %s in %.1fs", report.summary(document), settings.out_dir, time.monotonic() - started)
     if build_report.stale:
         log.warning(
@@ -162,16 +166,28 @@ class NothingPublished(Exception):
 
 
 def check_content(
-    all_queries: list[queries.Query], derived: tuple[Dataset, ...], settings: config.Settings
+    all_queries: list[queries.Query],
+    derived: tuple[Dataset, ...],
+    settings: config.Settings,
+    cache: Cache | None = None,
 ) -> render.Content:
     """The site's content, checked against every declared dataset; RenderError lists all problems.
 
-    The content is templates/ beside site.toml when it has a pages/ folder, else the package's."""
+    The content is templates/ beside site.toml when it has a pages/ folder, else the package's. Content
+    that passed with the same templates, schemas and settings is not checked again."""
     schemas = {q.name: q.empty_dataset() for q in all_queries if q.publish and not q.per_wiki}
     schemas.update({schema.name: schema for schema in derived})
     own = settings.root / "templates"
     content = render.load_content(own if (own / "pages").is_dir() else render.TEMPLATES)
+    cache = cache or Cache.off()
+    declared = sorted((s.name, s.title, s.description, repr(s.columns), s.version, s.origin) for s in schemas.values())
+    folders = [folder_digest(folder) for folder in dict.fromkeys([content.templates, render.TEMPLATES])]
+    key = cache.key("checked", folders, declared, settings_digest(settings))
+    if cache.get("checked", key):
+        content.schemas = dict(schemas)
+        return content
     render.check_content(content, schemas, settings)
+    cache.put("checked", key, True)
     return content
 
 
@@ -189,13 +205,14 @@ def keep_last_published(
 
 
 def publish(
-    datasets: dict[str, Dataset], settings: config.Settings, out_dir: Path, entity_kinds=()
+    datasets: dict[str, Dataset], settings: config.Settings, out_dir: Path, entity_kinds=(), cache: Cache | None = None
 ) -> dict[str, PublishedDataset]:
     """Write each published dataset's CSV and JSON, each entity's own files, then datapackage.json."""
+    cache = cache or Cache.off()
     published = {
         name: publish_dataset(dataset, out_dir) for name, dataset in sorted(datasets.items()) if dataset.publish
     }
-    entity_files = entities.publish_entity_data(datasets, list(entity_kinds), out_dir)
+    entity_files = entities.publish_entity_data(datasets, list(entity_kinds), out_dir, cache)
     for version in sorted({p.dataset.version for p in published.values()}):
         items = [p for p in published.values() if p.dataset.version == version]
         package = datapackage(

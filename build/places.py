@@ -36,6 +36,12 @@ def problems(settings: Settings) -> list[str]:
         )
     if _within(out, state):
         found.append(f"[build] out {out} is inside the state folder {state}; choose a folder outside it.")
+    cache = settings.root / settings.get("build", "cache_dir") if settings.get("build", "cache_dir") else None
+    if cache is not None and (_within(cache.absolute(), out) or _within(cache.absolute(), _resolved(out))):
+        found.append(
+            f"[build] cache_dir {cache} is inside the output folder {out}: it holds numbers before suppression "
+            "and would be deployed. Leave cache_dir empty (cache/ in state_dir) or choose a folder outside."
+        )
     why = _output_contents_problem(out, state)
     if why:
         found.append(f"[build] out {out}: {why}")

@@ -164,6 +164,11 @@ def folder(value: Any) -> str:
     return text(MAX_PATH)(value)
 
 
+def folder_or_empty(value: Any) -> str:
+    """A folder path as `folder` checks it, or empty (the default place)."""
+    return "" if isinstance(value, str) and not value.strip() else folder(value)
+
+
 def parse_date(text_value: str) -> dt.date:
     """Parse YYYY-MM-DD strictly: `parse_date("2025-01-31")` → date(2025, 1, 31)."""
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text_value):

@@ -30,6 +30,7 @@ import markdown
 from markupsafe import Markup
 
 from build import contract, entities, pages
+from build.cache import Cache
 from build.charts import (
     SPEC_FOLDER,
     ChartDef,
@@ -44,6 +45,7 @@ from build.components import ComponentError, Components, Entity, PageState
 from build.config import Settings
 from build.datasets import Dataset, PublishedDataset, data_folder, data_url, write_if_changed
 from build.formatting import FILTERS
+from build.page_cache import VOLATILE, PageCache
 from build.tables import Words
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -119,6 +121,7 @@ def render_site(
     out_dir: Path,
     content: Content | None = None,
     status_history: Callable[[], list[dict]] | None = None,
+    cache: Cache | None = None,
 ) -> list[Path]:
     """Write every page, the assets and the Vega bundle into `out_dir`; return the paths written.
 
@@ -127,7 +130,7 @@ def render_site(
     content = content or load_content()
     # Datasets declared but absent from this build (a query that never succeeded) read "not available".
     declared = {**content.schemas, **(datasets or {})}
-    site = Site(content, declared, status or {}, settings, Path(out_dir))
+    site = Site(content, declared, status or {}, settings, Path(out_dir), cache)
     site.history_source = status_history
     return site.render()
 
@@ -138,8 +141,10 @@ class Site:
     With `out_dir` None it is a check: every declared dataset counts as available and empty, and
     nothing is written."""
 
-    def __init__(self, content: Content, datasets, status: dict, settings: Settings, out_dir: Path | None):
+    def __init__(self, content: Content, datasets, status: dict, settings: Settings, out_dir: Path | None, cache=None):
         self.content, self.status, self.settings, self.out_dir = content, status, settings, out_dir
+        self.reads: set | None = None  # what the page being rendered reads (page_cache.py), when kept
+        self._templates: dict[tuple, jinja2.Template] = {}
         self.checking = out_dir is None
         self.schemas = dict(datasets)
         self.available = {n: d for n, d in self.schemas.items() if self.checking or self._file_exists(d)}
@@ -154,12 +159,13 @@ class Site:
         self.entity_folders = {kind.folder: self._slugs(kind) for kind in content.entity_kinds}
         self.entity_routes = [f"{k.folder}/[{k.key}]" for k in content.entity_kinds]
         try:
-            self.charts = compile_charts(self.chart_defs, self.available, {"settings": self.page_settings()})
+            self.charts = compile_charts(self.chart_defs, self.available, {"settings": self.page_settings()}, cache)
         except ChartError as error:
             raise RenderError(str(error)) from error
         # The partials test optional keys (`f.svg`, `m.error`), so they see a lenient Undefined.
         partials = self._environment(False, jinja2.Undefined)
         self._macros = partials.get_template("partials/components.html").make_module()
+        self.page_cache = PageCache(self, cache or Cache.off()) if not self.checking else None
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -186,26 +192,61 @@ class Site:
     def _file_exists(self, dataset: Dataset) -> bool:
         return (self.out_dir / data_url(dataset.name, dataset.version, "json")).is_file()
 
-    def records(self, name: str) -> list[dict]:
+    def note(self, read: tuple) -> None:
+        """Record what the page being rendered reads: ("all", dataset), ("rows", dataset, key, value) or VOLATILE."""
+        if self.reads is not None:
+            self.reads.add(read)
+
+    def chart_height(self, compiled, entity: Entity | None, rows: list[dict]) -> int | None:
+        """The box reserved for a chart: on entity pages drawn from the first entity (in the dataset's order)
+        that has rows, whichever page asks first, so a page kept by the cache and one rendered agree."""
+        if entity is None:
+            return compiled.fresh_height(rows)
+        self.note(("height", compiled.id, entity.kind.dataset, entity.kind.key))
+        return self.entity_chart_height(compiled.id, entity.kind.dataset, entity.kind.key)
+
+    def entity_chart_height(self, chart_id: str, dataset: str, key: str) -> int | None:
+        compiled = self.charts[chart_id]
+        if compiled._height is None:
+            name = compiled.dataset.name
+            filtered = key in self.schemas[name].column_names
+            for row in self.records(dataset, track=False):
+                rows = self.entity_rows(name, key, row.get(key), track=False) if filtered else self.records(name, False)
+                if rows:
+                    return compiled.reserved_height(rows)
+        return compiled.reserved_height([])
+
+    def template(self, markdown_page: bool, text: str) -> jinja2.Template:
+        """`text` compiled once per run (an entity template is compiled once, not once per entity)."""
+        if (markdown_page, text) not in self._templates:
+            self._templates[(markdown_page, text)] = self.envs[markdown_page].from_string(text)
+        return self._templates[(markdown_page, text)]
+
+    def records(self, name: str, track: bool = True) -> list[dict]:
+        if track:
+            self.note(("all", name))
         if name not in self._records:
             dataset = self.available.get(name)
             self._records[name] = dataset.records() if dataset is not None and not self.checking else []
         return self._records[name]
 
-    def entity_rows(self, name: str, key: str, value) -> list[dict]:
+    def entity_rows(self, name: str, key: str, value, track: bool = True) -> list[dict]:
+        if track:
+            self.note(("rows", name, key, value))
         if (name, key) not in self._grouped:
             grouped: dict = {}
-            for row in self.records(name):
+            for row in self.records(name, track=False):
                 grouped.setdefault(row.get(key), []).append(row)
             self._grouped[(name, key)] = grouped
         return self._grouped[(name, key)].get(value, [])
 
     def _slugs(self, kind: entities.EntityKind) -> dict:
-        return entities.entity_slugs(self.records(kind.dataset), kind) if kind.dataset in self.available else {}
+        rows = self.records(kind.dataset, track=False)
+        return entities.entity_slugs(rows, kind) if kind.dataset in self.available else {}
 
     def text(self, text: str) -> str:
         """A declaration's text with its Jinja rendered (it may use `settings`)."""
-        return self.envs[False].from_string(text).render(settings=self.page_settings()) if "{{" in text else text
+        return self.template(False, text).render(settings=self.page_settings()) if "{{" in text else text
 
     def missing(self, name: str) -> dict:
         """Why a dataset is not on the page, for the 'missing' partial."""
@@ -249,7 +290,7 @@ class Site:
             "settings": self.page_settings(),
             "nav": pages.nav(self.content.pages),
             "stale": [d for d in self.status.get("datasets", []) or [] if d.get("status") in ("stale", "missing")],
-            "report": self.status,
+            "report": _Watched(self.status, self),
             "catalog": self.catalog,
             "packages": self.packages,
             "status_history": self.status_history,
@@ -266,10 +307,12 @@ class Site:
     def status_history(self) -> list[dict]:
         """The recent builds, oldest first (built_at, as_of, outcome fresh|stale|failed, stale, seconds);
         empty when the build keeps no history (a check, a backfill)."""
+        self.note(VOLATILE)
         return list(self.history_source()) if self.history_source is not None else []
 
     def catalog(self) -> list[dict]:
         """Every published dataset (and every one the report names) for a downloads page."""
+        self.note(VOLATILE)  # file sizes: the page is rendered every build
         entries = []
         for name in sorted(set(self.schemas) | set(self.status_by_name)):
             dataset = self.schemas.get(name)
@@ -295,6 +338,7 @@ class Site:
 
     def packages(self) -> list[str]:
         """The datapackage.json files, relative to the site root."""
+        self.note(VOLATILE)
         if self.out_dir is None or not (self.out_dir / "data").is_dir():
             return []
         return sorted(
@@ -310,11 +354,12 @@ class Site:
         state = PageState(stash=[] if page.markdown else None)
         context = {**self.context(page.folder, root), "description": page.description}
         context.update(Components(self, root, page.folder, entity, state).globals())
-        env = self.envs[page.markdown]
         try:
             title = page.title
-            context["title"] = Markup(env.from_string(title).render(context)).unescape() if "{{" in title else title
-            html = env.from_string(page.body).render(context)
+            context["title"] = (
+                Markup(self.template(page.markdown, title).render(context)).unescape() if "{{" in title else title
+            )
+            html = self.template(page.markdown, page.body).render(context)
             if page.markdown:
                 html = self._markdown(html, state)
                 layout = self.envs[False].get_template(f"layouts/{page.layout}")
@@ -342,25 +387,52 @@ class Site:
         self.write_assets()
         for page in self.content.pages:
             if page.entity is None:
-                self.render_page(page)
+                self.render_or_keep(page)
                 continue
-            rows = self.records(page.entity.dataset)
+            rows = self.records(page.entity.dataset, track=False)
             slugs = self.entity_folders[page.entity.folder]
             for row in rows:
-                self.render_page(page, Entity(page.entity, row, slugs[row.get(page.entity.key)]))
+                self.render_or_keep(page, Entity(page.entity, row, slugs[row.get(page.entity.key)]))
             siblings = {
                 p.folder.rsplit("/", 1)[-1] for p in self.content.pages if p.folder.startswith(page.folder + "/")
             }
             entities.remove_vanished(self.out_dir / page.folder, set(slugs.values()) | siblings, {".html", ".svg"})
         return self.written
 
+    def render_or_keep(self, page: pages.Page, entity: Entity | None = None) -> None:
+        """Render the page, or keep the staging folder's copy when nothing it read has changed (page_cache.py)."""
+        key = self.page_cache.key(page, entity) if self.page_cache.cache.enabled else None
+        kept = self.page_cache.kept(key, self.out_dir) if key else None
+        if kept is not None:
+            self.written += kept
+            return
+        before, self.reads = len(self.written), set()
+        try:
+            self.render_page(page, entity)
+            if key:
+                self.page_cache.remember(key, self.reads, self.written[before:], self.out_dir)
+        finally:
+            self.reads = None
+
     def write_assets(self) -> None:
         assets = next(t / "assets" for t in [*self.template_dirs(), TEMPLATES] if (t / "assets").is_dir())
         for source in sorted(assets.iterdir()):
             if source.is_file():
                 self.write(f"assets/{source.name}", source.read_bytes())
-        self.write("assets/vega.js", vega_bundle())
+        self.write("assets/vega.js", self.cached_bundle())
         self.write_chart_specs()
+
+    def cached_bundle(self) -> str:
+        """The Vega runtime, bundled once per vl-convert version (bundling takes a second or more)."""
+        import vl_convert
+
+        cache = self.page_cache.cache
+        key = cache.key("vega-bundle", vl_convert.__version__, vl_convert.get_vega_version())
+        bundle = cache.get("vega-bundle", key)
+        if bundle is None:
+            bundle = vega_bundle()
+            cache.put("vega-bundle", key, bundle)
+        return bundle
 
     def write_chart_specs(self) -> None:
         """Each chart's precompiled Vega spec, once for every page that places it; specs of charts no
@@ -370,3 +442,46 @@ class Site:
         for stale in folder.glob("*.json") if folder.is_dir() else ():
             if stale.name not in written:
                 stale.unlink()
+
+
+class _Watched(dict):
+    """The build report as pages see it: a page that reads it is rendered every build (it holds times)."""
+
+    def __init__(self, status: dict, site: Site):
+        super().__init__(status)
+        self._site = site
+
+    def _read(self) -> None:
+        self._site.note(VOLATILE)
+
+    def __getitem__(self, key):
+        self._read()
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self._read()
+        return super().get(key, default)
+
+    def __iter__(self):
+        self._read()
+        return super().__iter__()
+
+    def __len__(self):
+        self._read()
+        return super().__len__()
+
+    def __contains__(self, key):
+        self._read()
+        return super().__contains__(key)
+
+    def items(self):
+        self._read()
+        return super().items()
+
+    def keys(self):
+        self._read()
+        return super().keys()
+
+    def values(self):
+        self._read()
+        return super().values()

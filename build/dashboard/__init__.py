@@ -33,8 +33,14 @@ def derive(stage: Stage) -> None:
     replicas.contain_failed_wikis(stage, replica)
     log.info("Secondary suppression")  # no published total may give a suppressed group back
     settings = stage.settings
-    protected = suppression.protect(
-        stage.datasets, k_min=settings.k_min, preregistration_days=settings.get("retention", "preregistration_days")
+    inputs = [stage.datasets[name] for name in sorted(stage.datasets)]
+    protected = stage.cached(  # keyed by every dataset's content and the settings (build/cache.py)
+        "suppress",
+        "protect",
+        inputs,
+        lambda: suppression.protect(
+            stage.datasets, k_min=settings.k_min, preregistration_days=settings.get("retention", "preregistration_days")
+        ),
     )
     stage.datasets.update(protected)
 

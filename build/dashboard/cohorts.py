@@ -80,7 +80,10 @@ CAMPAIGN_RETENTION = Dataset(
         ),
     ),
     sort_key=("campaign", "months_after"),
-    origin="build/dashboard/cohorts.py from queries/campaigns.sql, campaign_new_editors.sql, campaign_wikis.sql, edit_days.sql",
+    origin=(
+        "build/dashboard/cohorts.py from queries/campaigns.sql, campaign_new_editors.sql, campaign_wikis.sql, "
+        "edit_days.sql"
+    ),
 )
 
 
@@ -153,7 +156,7 @@ def unmapped_wikis(campaign_wikis: pd.DataFrame, retention_wikis: list[str]) -> 
     return dict(sorted(zip(unmapped["wiki"], unmapped["problem"], strict=True)))
 
 
-def _lookups(new_editors: pd.DataFrame, campaign_wikis: pd.DataFrame, retention_wikis: list[str]) -> pd.DataFrame:
+def lookups(new_editors: pd.DataFrame, campaign_wikis: pd.DataFrame, retention_wikis: list[str]) -> pd.DataFrame:
     """(campaign_id, wiki, problem, user_id, username): each new editor to look up on each wiki."""
     return campaign_dbnames(campaign_wikis, retention_wikis).merge(
         new_editors[new_editors["username"].notna()], on="campaign_id"
@@ -164,7 +167,7 @@ def edit_targets(
     new_editors: pd.DataFrame, campaign_wikis: pd.DataFrame, retention_wikis: list[str]
 ) -> dict[str, list[str]]:
     """Which usernames to look up on which replica: {dbname: sorted usernames} (unmapped rows left out)."""
-    pairs = _lookups(new_editors, campaign_wikis, retention_wikis)
+    pairs = lookups(new_editors, campaign_wikis, retention_wikis)
     pairs = pairs[pairs["problem"].isna()]
     return {wiki: sorted(set(group["username"])) for wiki, group in pairs.groupby("wiki", sort=True)}
 
@@ -174,7 +177,7 @@ def campaign_needs(
 ) -> dict[str, set[str]]:
     """{campaign slug: the wikis its retention is counted on}, for campaigns with new editors to look
     up (a campaign without any does not need a replica: its numbers are 0 or suppressed)."""
-    pairs = _lookups(new_editors, campaign_wikis, retention_wikis)[["campaign_id", "wiki"]].drop_duplicates()
+    pairs = lookups(new_editors, campaign_wikis, retention_wikis)[["campaign_id", "wiki"]].drop_duplicates()
     slugs = dict(zip(campaigns["campaign_id"], campaigns["campaign"], strict=True))
     needs: dict[str, set[str]] = {}
     for campaign_id, wiki in zip(pairs["campaign_id"], pairs["wiki"], strict=True):

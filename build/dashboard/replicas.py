@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 
 from build import extract, failures
-from build.dashboard import cohorts
+from build.dashboard import cohorts, replica_cache
 from build.derivations import Stage
 from build.failures import Failure
 
@@ -41,7 +41,7 @@ def look_up_edits(stage: Stage) -> ReplicaEdits:
         editors, homes, campaigns = (datasets[name].frame for name in INPUTS)
         targets = cohorts.edit_targets(editors, homes, retention_wikis)
         period = cohorts.edit_period(campaigns, settings.get("retention", "retention_windows"), settings.as_of)
-        dataset, error, wikis = extract.run_per_wiki(query, settings, targets, extra_parameters=period)
+        dataset, error, wikis = replica_cache.look_up(stage, query, targets, period)  # final days: cached
         for wiki, why in cohorts.unmapped_wikis(homes, retention_wikis).items():
             unnamed = Failure(failures.NOT_RUN, f"wiki {wiki}", detail=why, note="no replica database named")
             wikis[wiki] = {"status": "failed", "lag_seconds": None, "error": unnamed, "url": None}

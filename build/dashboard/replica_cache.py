@@ -1,0 +1,136 @@
+"""Replica lookups that are final are kept: a new editor's edit days before the as-of date minus
+`[retention] replica_lag_days` (the margin for replica lag) cannot change, so they are asked once and
+read from the build cache afterwards; each build asks the replicas only for the days after what it has.
+
+Per wiki the cache holds {username: Known(first, until, days)}: every edit day of that person on that wiki
+in [first, until), stamps as 'YYYYMMDDHHMMSS'. A lookup for the period [edits_from, edits_until) gives a
+person's days from the cache up to `until` and asks the replica for the rest; the rows are the same as
+one query over the whole period would give (tests/test_cache.py builds both ways and compares).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from build import extract
+from build.cache import digest
+from build.dashboard import cohorts
+from build.derivations import Stage
+
+FORMAT = 1  # of the stored entries; a change starts a fresh replica cache
+
+
+@dataclass(frozen=True)
+class Known:
+    first: str  # stamps: every edit day in [first, until) is in `days`
+    until: str
+    days: tuple[str, ...]
+
+
+def look_up(stage: Stage, query, targets: dict[str, list[str]], period: dict[str, str]):
+    """extract.run_per_wiki for `targets` over `period`, asking the replicas only what the cache lacks."""
+    settings, cache = stage.settings, stage.cache
+    start, end = period["edits_from"], period["edits_until"]
+    lag = dt.timedelta(days=settings.get("retention", "replica_lag_days"))
+    final = min((settings.as_of - lag).strftime("%Y%m%d") + "000000", end)  # days before this are kept
+    if not cache.enabled or final <= start:
+        return extract.run_per_wiki(query, settings, targets, extra_parameters=period)
+    needed = _needed_until(stage, end)
+    keys = {wiki: _key(query, settings, wiki) for wiki in targets}
+    known = {wiki: cache.get("replica", keys[wiki]) or {} for wiki in targets}
+    asks: dict[str, dict[str, list[str]]] = {start: {}}  # edits_from → {wiki: usernames}
+    cached_rows = []
+    for wiki, names in sorted(targets.items()):
+        asks[start].setdefault(wiki, [])  # every wiki is opened, as without the cache (its status, its lag)
+        for name in sorted(set(names)):
+            entry = known[wiki].get(name)
+            begin = min(entry.until, end) if entry and entry.first <= start < entry.until else start
+            cached_rows += [(wiki, name, day) for day in entry.days if start <= day + "000000" < begin] if entry else []
+            if begin < needed.get((wiki, name), end):
+                asks.setdefault(begin, {}).setdefault(wiki, []).append(name)
+    results = [
+        extract.run_per_wiki(query, settings, asked, extra_parameters={**period, "edits_from": begin})
+        for begin, asked in sorted(asks.items())
+    ]
+    dataset, error, wikis = _merge(query, results, cached_rows)
+    if dataset is None:
+        return dataset, error, wikis
+    _remember(stage, keys, known, asks, wikis, dataset.frame, final, query)
+    return _counted_only(dataset, needed, end), error, wikis
+
+
+def _counted_only(dataset, needed: dict[tuple[str, str], str], end: str):
+    """The rows before each person's `needed` end: the same whether a day came from the cache or the replica,
+    so an unchanged rebuild's edit_days, and the derivations keyed by it, are the same too."""
+    frame = dataset.frame
+    limits = [needed.get(pair, end) for pair in zip(frame["wiki"], frame["username"], strict=True)]
+    keep = [day + "000000" < limit for day, limit in zip(frame["edit_day"], limits, strict=True)]
+    return dataset.with_frame(frame[keep].reset_index(drop=True))
+
+
+def _needed_until(stage: Stage, end: str) -> dict[tuple[str, str], str]:
+    """{(wiki, username): the end of the person's last retention window}: edits after it count in no window
+    (cohorts.campaign_retention counts only days inside windows), so a person known up to it is not asked."""
+    settings = stage.settings
+    pairs = cohorts.lookups(
+        stage.datasets["campaign_new_editors"].frame,
+        stage.datasets["campaign_wikis"].frame,
+        settings.get("retention", "retention_wikis"),
+    )
+    campaigns = stage.datasets["campaigns"].frame
+    ends = dict(zip(campaigns["campaign_id"], campaigns["end_date"], strict=True))
+    span = dt.timedelta(days=30 * max(settings.get("retention", "retention_windows")) + 1)
+    needed: dict[tuple[str, str], str] = {}
+    for campaign_id, wiki, name in zip(pairs["campaign_id"], pairs["wiki"], pairs["username"], strict=True):
+        last = ends.get(campaign_id)
+        stamp = (dt.date.fromisoformat(last) + span).strftime("%Y%m%d") + "000000" if isinstance(last, str) else ""
+        needed[(wiki, name)] = min(max(needed.get((wiki, name), ""), stamp), end)
+    return needed
+
+
+def _key(query, settings, wiki: str) -> str:
+    """The SQL and the source it reads, not Almanac's code: a release does not forget final lookups."""
+    return digest("replica", FORMAT, query.name, query.sql, settings.sources[query.source].url, wiki)
+
+
+def _merge(query, results, cached_rows):
+    """One result as run_per_wiki gives it: every run's rows and the cached ones; a wiki failed in any run failed."""
+    wikis: dict[str, dict] = {}
+    for _, _, run_wikis in results:
+        for wiki, entry in run_wikis.items():
+            if wiki not in wikis or entry["status"] != "ok":
+                wikis[wiki] = entry
+    errors = [error for _, error, _ in results if error]
+    error = "; ".join(dict.fromkeys(errors)) or None
+    if any(dataset is None for dataset, _, _ in results):
+        return None, error, wikis
+    failed = {wiki for wiki, entry in wikis.items() if entry["status"] != "ok"}
+    cached = pd.DataFrame(cached_rows, columns=["wiki", "username", "edit_day"], dtype=object)
+    frames = [dataset.frame[["wiki", "username", "edit_day"]] for dataset, _, _ in results]
+    frame = pd.concat([*frames, cached], ignore_index=True)
+    frame = frame[~frame["wiki"].isin(failed)]  # a failed wiki gives no rows at all, never part of them
+    return query.empty_dataset().with_frame(frame.reset_index(drop=True)), error, wikis
+
+
+def _remember(stage: Stage, keys, known, asks, wikis, frame: pd.DataFrame, final: str, query) -> None:
+    """Store, per wiki that answered, each asked person's days up to `final` (with what was known before)."""
+    start = min(asks)
+    found: dict[tuple[str, str], set[str]] = {}
+    for wiki, name, day in zip(frame["wiki"], frame["username"], frame["edit_day"], strict=True):
+        if day + "000000" < final:
+            found.setdefault((wiki, name), set()).add(day)
+    for wiki, key in keys.items():
+        if wikis.get(wiki, {}).get("status") != "ok":
+            continue
+        entries = dict(known[wiki])
+        for begin, asked in asks.items():
+            for name in asked.get(wiki, []):
+                before = entries.get(name) if begin != start else None  # asked from where the cache ended
+                first = before.first if before else start
+                if before is None or final > before.until:
+                    days = found.get((wiki, name), set()) | set(before.days if before else ())
+                    entries[name] = Known(first, final, tuple(sorted(d for d in days if first <= d + "000000")))
+        stage.cache.put("replica", key, entries, {"query": query.name, "wiki": wiki, "people": len(entries)})

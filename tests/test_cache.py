@@ -1,0 +1,99 @@
+"""The build cache (build/cache.py) never serves a stale number: a cached rebuild writes the same bytes as a
+build without the cache, after a change exactly the files that change are rewritten, and the cache lives
+in the state folder, never in the site."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import AS_OF, ROOT, run_build
+
+# Files that carry the build's own time (built_at, the build history): they differ between any two builds.
+TIMED = {"status.json", "status-history.json", "status.atom", "status/index.html", "index.html"}
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def stamps(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+
+
+def untimed(files: dict) -> dict:
+    return {name: value for name, value in files.items() if name not in TIMED}
+
+
+@pytest.fixture
+def project(tmp_path, demo_sources):
+    """A site.toml of its own (state folder and cache under tmp_path) and a private copy of the demo databases."""
+    dashboard, replica, _ = demo_sources
+    copies = {}
+    for name, url in (("dashboard", dashboard), ("replica", replica)):
+        source = Path(url.removeprefix("duckdb:///"))
+        shutil.copy(source, tmp_path / source.name)
+        copies[name] = tmp_path / source.name
+    config = tmp_path / "site.toml"
+    config.write_text(
+        f'[build]\nstate_dir = "{tmp_path / "state"}"\nqueries = "{ROOT / "queries"}"\n'
+        f'[sources.dashboard]\nurl = "duckdb:///{copies["dashboard"]}"\n'
+        f'[sources.replica]\nurl = "duckdb:///{copies["replica"]}"\n',
+        encoding="utf-8",
+    )
+    return config, copies
+
+
+def build(config: Path, out: Path, *extra: str):
+    result = run_build("--config", str(config), "--as-of", AS_OF, "--out", str(out), *extra)
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+def test_a_cached_rebuild_is_byte_identical_to_one_without_the_cache(project, tmp_path):
+    config, _ = project
+    build(config, tmp_path / "site")
+    log = build(config, tmp_path / "site")
+    assert "page 0/" not in log and "derive 3/3" in log and "replica" in log, log  # the cache was used
+    assert (tmp_path / "state" / "cache" / "page").is_dir()
+    uncached = build(config, tmp_path / "plain", "--no-cache")
+    assert "cache off (--no-cache)" in uncached
+    cached, plain = files_under(tmp_path / "site"), files_under(tmp_path / "plain")
+    assert untimed(cached) == untimed(plain)
+    assert set(cached) == set(plain)
+    assert not any("cache" in name.split("/")[0] for name in cached)  # never deployed
+
+
+def test_one_changed_row_rewrites_exactly_the_files_it_changes(project, tmp_path):
+    config, copies = project
+    site = tmp_path / "site"
+    build(config, site)
+    build(config, site)  # every cache entry made; nothing changed
+    before, before_stamps = files_under(site), stamps(site)
+
+    with duckdb.connect(str(copies["dashboard"])) as connection:  # one program's cached character total
+        course = connection.execute("SELECT min(course_id) FROM campaigns_courses").fetchone()[0]
+        connection.execute("UPDATE courses SET character_sum = character_sum + 51750 WHERE id = ?", [course])
+    log = build(config, site)
+    after, after_stamps = files_under(site), stamps(site)
+    build(config, tmp_path / "plain", "--no-cache")
+
+    assert untimed(after) == untimed(files_under(tmp_path / "plain"))  # no stale number anywhere
+    changed = {name for name in after if before.get(name) != after[name]} - TIMED
+    rewritten = {name for name in after if before_stamps.get(name) != after_stamps[name]} - TIMED
+    rewritten.discard(".almanac-site")  # staging.py marks every build folder as Almanac's (same bytes)
+    assert changed, "the changed row must change some published file"
+    assert any(name.startswith("data/v1/campaigns/") for name in changed)  # its campaign's own files
+    assert rewritten == changed  # exactly the affected files are written; the rest are left as they were
+    assert len(changed) < len(after) / 10, sorted(changed)
+    assert "page 0/" not in log  # the unaffected pages came from the cache
+
+
+def test_the_cache_folder_may_not_be_inside_the_site(tmp_path):
+    config = tmp_path / "site.toml"
+    config.write_text(f'[build]\nout = "site"\ncache_dir = "site/cache"\nstate_dir = "{tmp_path / "state"}"\n')
+    result = run_build("--config", str(config))
+    assert result.returncode == 2
+    assert "cache_dir" in result.stderr and "would be deployed" in result.stderr
