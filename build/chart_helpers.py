@@ -319,7 +319,6 @@ def heatmap(
     year as the only row label (each row's month is in its tooltip)."""
     top = _colour_top(shape, x, value, x_from)
     base = alt.Chart(data)
-    january = f"substring(datum[{json.dumps(y)}], 5, 7) == '01'"
     y_axis = (
         alt.Axis(
             labelExpr="substring(datum.value, 5, 7) == '01' ? substring(datum.value, 0, 4) : ''", labelOverlap=False
@@ -346,29 +345,40 @@ def heatmap(
     )
     layers = [measured]
     if notes:
-        flag, words = json.dumps(notes["flag"]), [notes["unflagged"], notes["flagged"]]
-        layers.append(
-            base.transform_filter(alt.FieldValidPredicate(field=value, valid=False))
-            .transform_calculate(state=f"datum[{flag}] ? {json.dumps(words[1])} : {json.dumps(words[0])}")
-            .mark_rect(stroke="#bbbbbb", strokeWidth=0.5)
-            .encode(
-                color=alt.Color(
-                    "state:N",
-                    title=None,
-                    legend=alt.Legend(orient="bottom"),
-                    scale=alt.Scale(domain=words, range=[COLOURS["light"], COLOURS["grey"]]),
-                ),
-                tooltip=[alt.Tooltip(f"{y}:O"), alt.Tooltip(f"{x}:O"), alt.Tooltip("state:N", title=value_title)],
-            )
-        )
+        layers.append(_empty_cells(base, x, y, value, notes, value_title))
     if by_year:  # a line above each January row: the years read as groups
-        years = alt.Chart(data).transform_filter(january).mark_rule(color=COLOURS["grey"], strokeWidth=1)
-        layers.append(years.encode(y=alt.Y(f"{y}:O", sort="ascending", bandPosition=0)))
+        layers.append(_year_lines(data, y))
     return (
         alt.layer(*layers)
         .resolve_scale(color="independent")
         .properties(width="container", height=row_height * max(1, shape.distinct(y)))
     )
+
+
+def _empty_cells(base, x: str, y: str, value: str, notes: dict, value_title):
+    """The heatmap's empty cells in two greys, their reason (flagged or not) as the legend."""
+    flag, words = json.dumps(notes["flag"]), [notes["unflagged"], notes["flagged"]]
+    return (
+        base.transform_filter(alt.FieldValidPredicate(field=value, valid=False))
+        .transform_calculate(state=f"datum[{flag}] ? {json.dumps(words[1])} : {json.dumps(words[0])}")
+        .mark_rect(stroke="#bbbbbb", strokeWidth=0.5)
+        .encode(
+            color=alt.Color(
+                "state:N",
+                title=None,
+                legend=alt.Legend(orient="bottom"),
+                scale=alt.Scale(domain=words, range=[COLOURS["light"], COLOURS["grey"]]),
+            ),
+            tooltip=[alt.Tooltip(f"{y}:O"), alt.Tooltip(f"{x}:O"), alt.Tooltip("state:N", title=value_title)],
+        )
+    )
+
+
+def _year_lines(data, y: str):
+    """A line above each January row of a heatmap whose rows are months YYYY-MM."""
+    january = f"substring(datum[{json.dumps(y)}], 5, 7) == '01'"
+    rule = alt.Chart(data).transform_filter(january).mark_rule(color=COLOURS["grey"], strokeWidth=1)
+    return rule.encode(y=alt.Y(f"{y}:O", sort="ascending", bandPosition=0))
 
 
 def _colour_top(shape: Shape, x: str, value: str, x_from) -> float:

@@ -237,20 +237,6 @@ def load_charts(folder: Path) -> tuple[dict[str, ChartDef], list[str]]:
     return charts, problems
 
 
-def apply_palette(charts: dict[str, ChartDef], palette: dict[str, str]) -> None:
-    """Swap the site's named colours (formats.toml [colours]) into the declarations' colour arguments."""
-
-    def swap(value):
-        if isinstance(value, dict):
-            return {k: palette.get(v, v) if k in ("colour", "colour_name") else swap(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [swap(item) for item in value]
-        return value
-
-    for chart in charts.values():
-        chart.args.update(swap(chart.args))
-
-
 def _declaration(chart_id: str, entry, where: str) -> ChartDef:
     name = f"{where}: chart {chart_id!r}"
     if not isinstance(entry, dict):

@@ -20,9 +20,7 @@ Rules it keeps:
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
@@ -31,60 +29,13 @@ from markupsafe import Markup
 
 from build import contract, entities, pages
 from build.cache import Cache
-from build.charts import (
-    SPEC_FOLDER,
-    ChartDef,
-    ChartError,
-    apply_palette,
-    check_charts,
-    compile_charts,
-    load_charts,
-    vega_bundle,
-)
+from build.charts import SPEC_FOLDER, ChartError, check_charts, compile_charts, vega_bundle
 from build.components import ComponentError, Components, Entity, PageState
 from build.config import Settings
+from build.content import TEMPLATES, Content, RenderError, load_content  # noqa: F401 (re-exported)
 from build.datasets import Dataset, PublishedDataset, data_folder, data_url, write_if_changed
 from build.formatting import FILTERS
 from build.page_cache import VOLATILE, PageCache
-from build.tables import Words
-
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-
-
-class RenderError(Exception):
-    """The content cannot be rendered: every problem, each named with its file and line."""
-
-
-@dataclass
-class Content:
-    """What templates/ holds: pages, chart declarations and the words for empty values."""
-
-    templates: Path
-    pages: list[pages.Page]
-    chart_defs: dict[str, ChartDef]
-    words: Words
-    schemas: dict[str, Dataset] = field(default_factory=dict)  # the declared datasets, once checked
-
-    @property
-    def entity_kinds(self) -> list[entities.EntityKind]:
-        return [page.entity for page in self.pages if page.entity is not None]
-
-
-def load_content(templates: Path = TEMPLATES) -> Content:
-    """Read every page and chart declaration; raise RenderError listing every problem found.
-
-    A site's templates folder needs only what it changes: layouts, partials and assets it does not
-    have are this package's (templates/ beside build/)."""
-    found, problems = pages.discover(templates / "pages")
-    chart_defs, chart_problems = load_charts(templates / "charts")
-    problems += chart_problems
-    if problems:
-        raise RenderError("the content has problems:\n  " + "\n  ".join(problems))
-    formats = templates / "formats.toml"
-    apply_palette(
-        chart_defs, tomllib.loads(formats.read_text(encoding="utf-8")).get("colours", {}) if formats.exists() else {}
-    )
-    return Content(templates, found, chart_defs, Words.load(formats))
 
 
 def check_content(content: Content, schemas: dict[str, Dataset], settings: Settings) -> None:
