@@ -4,6 +4,7 @@ read and checked against the declared datasets before any query runs, every prob
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,14 @@ from build.charts import ChartDef, load_charts
 from build.datasets import Dataset
 from build.tables import Words
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+def _engine_templates() -> Path:
+    """The default layouts, partials and assets: templates/ of a checkout, or the installed copy."""
+    checkout = Path(__file__).resolve().parent.parent / "templates"
+    return checkout if checkout.is_dir() else Path(sys.prefix) / "share" / "almanac" / "templates"
+
+
+TEMPLATES = _engine_templates()
 
 
 class RenderError(Exception):

@@ -82,3 +82,14 @@ def test_the_installed_command_reads_the_site_toml_of_the_current_folder(almanac
     empty.mkdir()
     missing = run(almanac, "contract", cwd=empty)
     assert missing.returncode == 2 and "site.toml" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_the_installed_command_builds_another_site_in_its_own_folder(almanac, tmp_path):
+    from tests.test_pages import write_second_site
+
+    write_second_site(tmp_path)  # its templates/ holds only pages and a chart: layouts come with the package
+    result = run(almanac, "--as-of", "2025-01-01", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert "The longest range is" in home and (tmp_path / "site" / "assets" / "site.css").is_file()
+    assert (tmp_path / "site" / "towers" / "Fastnet" / "index.html").is_file()

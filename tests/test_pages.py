@@ -210,7 +210,8 @@ Built in {{ value("lighthouses", "built") }}.
 """
 
 
-def test_a_second_unrelated_site_builds_through_the_same_engine(tmp_path):
+def write_second_site(tmp_path: Path) -> None:
+    """An unrelated site: its own DuckDB file, one query, one chart, a home page and a page per tower."""
     database = duckdb.connect(str(tmp_path / "towers.duckdb"))
     database.execute("CREATE TABLE towers (slug VARCHAR, id INTEGER, built INTEGER, range_km DOUBLE)")
     database.execute(
@@ -227,6 +228,10 @@ def test_a_second_unrelated_site_builds_through_the_same_engine(tmp_path):
     (tmp_path / "site.toml").write_text(
         '[site]\ntitle = "Lighthouses"\n[sources.dashboard]\nurl = "duckdb:///towers.duckdb"\n'
     )
+
+
+def test_a_second_unrelated_site_builds_through_the_same_engine(tmp_path):
+    write_second_site(tmp_path)
     result = run_build("--config", str(tmp_path / "site.toml"), "--as-of", "2025-01-01", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = tmp_path / "site"
