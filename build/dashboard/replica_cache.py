@@ -67,7 +67,11 @@ def _counted_only(dataset, needed: dict[tuple[str, str], str], end: str):
     so an unchanged rebuild's edit_days, and the derivations keyed by it, are the same too."""
     frame = dataset.frame
     limits = [needed.get(pair, end) for pair in zip(frame["wiki"], frame["username"], strict=True)]
-    keep = [day + "000000" < limit for day, limit in zip(frame["edit_day"], limits, strict=True)]
+    keep = pd.Series(
+        [day + "000000" < limit for day, limit in zip(frame["edit_day"], limits, strict=True)],
+        index=frame.index,
+        dtype=bool,
+    )  # a Series, not a list: an empty list would select no columns rather than no rows
     return dataset.with_frame(frame[keep].reset_index(drop=True))
 
 
