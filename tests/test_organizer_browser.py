@@ -15,6 +15,7 @@ import http.server
 import subprocess
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -124,6 +125,128 @@ def test_every_chart_shows_values_on_hover_and_keyboard_focus(browser, demo):
         finally:
             visit.close()
     assert checked >= 12
+    assert failures == []
+
+
+LINE_CHART = "activity-participants"  # three series over every month of the demo
+RULES = """view => [...view.querySelectorAll('.mark-rule line')].filter(l => !l.closest('.role-axis'))
+  .map(l => ({x: l.getBoundingClientRect().left, top: l.getBoundingClientRect().top,
+              height: l.getBoundingClientRect().height, shown: +(l.getAttribute('opacity') ?? 1) > 0}))
+  .sort((a, b) => a.x - b.x)"""
+
+
+def monthly_rows(demo, page, view) -> list[dict]:
+    """The line chart's rows (its data file), in month order."""
+    url = view.get_attribute("data-data")
+    return sorted(page.evaluate("url => fetch(url).then(r => r.json())", url), key=lambda row: row["month"])
+
+
+def month_name(month: str) -> str:
+    return datetime.strptime(month, "%Y-%m").strftime("%B %Y")
+
+
+def test_a_line_chart_shows_the_nearest_month_on_hover(browser, demo):
+    visit = Visit(browser, demo["base"])
+    try:
+        page = visit.open(demo["base"] + "activity/")
+        view = page.locator(f'.chart-view[data-chart="{LINE_CHART}"]')
+        view.scroll_into_view_if_needed()  # the pointer must reach it: Visit.open leaves the last chart on screen
+        assert view.locator(".chart-vega svg .mark-line path").count() >= 3, "no lines drawn"
+        rows = monthly_rows(demo, page, view)
+        rules = page.evaluate(RULES, view.element_handle())
+        assert len(rules) == len(rows) > 12, "one (hidden) rule per month"
+        assert not any(rule["shown"] for rule in rules)
+        at = len(rules) * 3 // 5
+        # Anywhere over the plot, not on a mark: a little right of the month's rule, halfway down.
+        page.mouse.move(rules[at]["x"] + 1.5, rules[at]["top"] + rules[at]["height"] / 2)
+        page.wait_for_timeout(100)
+        shown = [rule for rule in page.evaluate(RULES, view.element_handle()) if rule["shown"]]
+        assert len(shown) == 1 and abs(shown[0]["x"] - rules[at]["x"]) < 0.5, "the rule is at the nearest month"
+        text = tooltip_shown(page)
+        row = rows[at]
+        assert f"Month: {month_name(row['month'])}" in text
+        assert f"Active participants: {row['active_participants']:,}" in text
+        assert "New participants" in text and "New editors" in text
+        page.mouse.move(0, 0)
+        page.wait_for_timeout(60)
+        assert not any(rule["shown"] for rule in page.evaluate(RULES, view.element_handle()))
+        assert visit.problems == []
+    finally:
+        visit.close()
+
+
+def test_a_line_chart_steps_through_months_with_the_keyboard(browser, demo):
+    visit = Visit(browser, demo["base"])
+    try:
+        page = visit.open(demo["base"] + "activity/")
+        view = page.locator(f'.chart-view[data-chart="{LINE_CHART}"]')
+        assert view.get_attribute("tabindex") == "0" and "arrow keys" in view.get_attribute("aria-label")
+        readout = page.locator(f"#chart-{LINE_CHART} .chart-readout")
+        assert readout.get_attribute("aria-live") == "polite"
+        rows = monthly_rows(demo, page, view)
+        rules = page.evaluate(RULES, view.element_handle())
+        assert len(rules) == len(rows) > 12
+        view.focus()
+        page.wait_for_function("r => r.textContent.length > 0", arg=readout.element_handle())
+        first = readout.inner_text()
+        assert first.startswith(f"Month: {month_name(rows[0]['month'])};") and readout.is_visible()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("([r, before]) => r.textContent !== before", arg=[readout.element_handle(), first])
+        second = readout.inner_text()
+        assert second.startswith(f"Month: {month_name(rows[1]['month'])};")
+        assert f"Active participants: {rows[1]['active_participants']:,}" in second
+        shown = [rule for rule in page.evaluate(RULES, view.element_handle()) if rule["shown"]]
+        assert len(shown) == 1 and abs(shown[0]["x"] - rules[1]["x"]) < 0.5, "the rule follows the keys"
+        assert month_name(rows[1]["month"]) in tooltip_shown(page)
+        page.keyboard.press("End")
+        last = month_name(rows[-1]["month"])
+        page.wait_for_function("([r, m]) => r.textContent.includes(m)", arg=[readout.element_handle(), last])
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(60)
+        assert readout.inner_text() == "" and tooltip_shown(page) == ""
+        assert visit.problems == []
+    finally:
+        visit.close()
+
+
+LEGENDS = """() => [...document.querySelectorAll('.chart-vega svg')].map(svg => {
+    const area = svg.getBoundingClientRect();
+    const legends = [...svg.querySelectorAll('.role-legend')].filter(g => !g.parentElement.closest('.role-legend'));
+    const outside = legends.map(g => g.getBoundingClientRect()).filter(b => b.width + b.height > 0
+      && (b.left < area.left - 0.5 || b.right > area.right + 0.5
+          || b.top < area.top - 0.5 || b.bottom > area.bottom + 0.5));
+    const labels = [...svg.querySelectorAll('.role-legend-label text')].filter(t => t.textContent.trim())
+      .map(t => t.getBoundingClientRect());
+    let overlaps = 0;
+    for (let i = 0; i < labels.length; i++) for (let j = i + 1; j < labels.length; j++) {
+      const a = labels[i], b = labels[j];
+      if (!(a.right - 0.5 <= b.left || b.right - 0.5 <= a.left || a.bottom - 0.5 <= b.top || b.bottom - 0.5 <= a.top))
+        overlaps++;
+    }
+    const box = svg.closest('.chart-view').getBoundingClientRect();  // and the chart within its box on the page
+    const wider = area.left < box.left - 0.5 || area.right > box.right + 0.5;
+    return {chart: svg.closest('.chart-view').dataset.chart, legends: legends.length, labels: labels.length,
+            outside: outside.length + (wider ? 1 : 0), overlaps};
+  }).filter(chart => chart.legends)"""
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_legends_fit_inside_their_chart(browser, demo, width):
+    failures, legends, labels = [], 0, 0
+    for path in ["", "activity/", "retention/", "campaign-retention/", "wikis/", "usage/"]:
+        visit = Visit(browser, demo["base"], width=width, height=800)
+        try:
+            page = visit.open(demo["base"] + path)
+            for chart in page.evaluate(LEGENDS):
+                legends += chart["legends"]
+                labels += chart["labels"]
+                if chart["outside"]:
+                    failures.append(f"{path or 'home'} {chart['chart']}: a legend runs outside the chart")
+                if chart["overlaps"]:
+                    failures.append(f"{path or 'home'} {chart['chart']}: {chart['overlaps']} overlapping legend labels")
+        finally:
+            visit.close()
+    assert legends >= 4 and labels >= 8, "the site-wide pages' charts have legends to inspect"
     assert failures == []
 
 

@@ -8,7 +8,9 @@
    page's data file, fetched once per page however many charts draw it. The view is drawn over the
    placeholder, in the same box, and replaces it only when complete, so nothing moves. Colours come from
    the page's CSS custom properties (--chart-text, --chart-grid, --chart-background) and follow
-   prefers-color-scheme: a change of theme redraws the charts. */
+   prefers-color-scheme: a change of theme redraws the charts. Each chart takes keyboard focus: the arrow
+   keys step through its values (a line chart's months, with the nearest-month rule), shown in the tooltip
+   and in a polite live readout under the chart. */
 (function () {
   "use strict";
 
@@ -113,7 +115,7 @@
       if (!box) {
         box = document.createElement("div");
         box.className = "chart-tooltip";
-        box.setAttribute("role", "status");
+        box.setAttribute("aria-hidden", "true");   // the readout under the chart is what a screen reader says
         box.style.cssText = "position:absolute;z-index:5;pointer-events:none;padding:0.3rem 0.5rem;" +
           "border:1px solid var(--chart-grid,#ccc);border-radius:4px;font-size:0.85rem;line-height:1.3;" +
           "background:var(--chart-tooltip-background,var(--chart-background,#fff));color:var(--chart-text,#222);" +
@@ -143,12 +145,12 @@
   }
 
   // Draw into `target` (absolutely placed over the placeholder until done), then drop the placeholder.
-  function render(vega, view, target, specText, dataText) {
+  function render(vega, view, target, specText, dataText, tooltip) {
     var chart = new vega.View(vega.parse(prepare(specText, dataText, view)), {
       renderer: "svg",
       container: target,
       hover: true,
-      tooltip: tooltipHandler(view)
+      tooltip: tooltip
     });
     return chart.runAsync().then(function () {
       view.querySelectorAll(".chart-fallback, .chart-nojs").forEach(function (node) { node.remove(); });
@@ -171,11 +173,16 @@
     view.appendChild(target);
     var specUrl = view.getAttribute("data-spec");
     var dataUrl = view.getAttribute("data-data");
+    var tooltip = tooltipHandler(view);
     Promise.all([loadRuntime(), fetchText(specUrl), fetchText(dataUrl)])
       .then(function (loaded) {
-        return render(loaded[0], view, target, loaded[1], loaded[2]).then(function (chart) {
-          live.push({ view: view, target: target, chart: chart, spec: loaded[1], data: loaded[2] });
+        return render(loaded[0], view, target, loaded[1], loaded[2], tooltip).then(function (chart) {
+          live.push({
+            view: view, target: target, chart: chart, spec: loaded[1], data: loaded[2], tooltip: tooltip,
+            selection: nearestSelection(JSON.parse(loaded[1]))
+          });
           view.setAttribute("data-state", "live");
+          view.dispatchEvent(new CustomEvent("almanac:drawn"));
         });
       })
       .catch(function (error) {
@@ -191,13 +198,141 @@
     live.forEach(function (entry) {
       entry.view.style.minHeight = entry.view.offsetHeight + "px";  // the box keeps its size meanwhile
       entry.chart.finalize();
+      entry.tooltip(null, null, null, null);
       entry.target.textContent = "";
       var chart = new window.vega.View(window.vega.parse(prepare(entry.spec, entry.data, entry.view)), {
-        renderer: "svg", container: entry.target, hover: true, tooltip: tooltipHandler(entry.view)
+        renderer: "svg", container: entry.target, hover: true, tooltip: entry.tooltip
       });
       entry.chart = chart;
       chart.runAsync();
     });
+  }
+
+  // --- Keyboard: a chart takes focus; Left/Right (Up/Down, Home, End) step through its values ---------
+  // The stops are the drawn items that have a tooltip, left to right. A line chart's stops are its months:
+  // the items its nearest-month selection reads (the voronoi's source marks), and stepping to one sets
+  // that selection through the view's signals, so the rule and points show as pointing at it would.
+  // Each step shows the tooltip at the item and writes its values in the readout under the chart, a
+  // polite live region, so a screen reader says them.
+
+  // The nearest-month selection of a spec, if it has one: its tuple signal and the selection's unit.
+  function nearestSelection(spec) {
+    var found = null;
+    (spec.signals || []).forEach(function (signal) {
+      var text = JSON.stringify(signal.on || []);
+      if (!found && /_tuple$/.test(signal.name) && text.indexOf("isVoronoi") >= 0) {
+        var unit = /unit: \\"([^"\\]+)\\"/.exec(text);
+        found = { tuple: signal.name, fields: signal.name + "_fields", unit: unit ? unit[1] : "" };
+      }
+    });
+    return found;
+  }
+
+  // Every drawn item with a tooltip, in the view's coordinates; a line chart's nearest-month items only.
+  function stops(chart) {
+    var plain = [], nearest = [];
+    function walk(group, dx, dy) {
+      (group.items || []).forEach(function (mark) {
+        if (/axis|legend|title/.test(mark.role || "")) return;
+        (mark.items || []).forEach(function (item) {
+          if (mark.marktype === "group") walk(item, dx + (item.x || 0), dy + (item.y || 0));
+          else if (item.isVoronoi) nearest.push({ item: item.datum, dx: dx, dy: dy });
+          else if (mark.interactive !== false && item.tooltip !== undefined && item.tooltip !== null) {
+            plain.push({ item: item, dx: dx, dy: dy });
+          }
+        });
+      });
+    }
+    var origin = chart.origin();   // the root group's place in the SVG (padding, axes)
+    (chart.scenegraph().root.items || []).forEach(function (group) { walk(group, origin[0], origin[1]); });
+    var list = (nearest.length ? nearest : plain).map(function (stop) {
+      var b = stop.item.bounds;
+      return { item: stop.item, x: stop.dx + (b.x1 + b.x2) / 2, y: stop.dy + (b.y1 + Math.min(b.y2, b.y1 + 16)) / 2 };
+    });
+    list.sort(function (a, b) { return a.x - b.x || a.y - b.y; });
+    return list;
+  }
+
+  function readoutText(value) {
+    if (value && typeof value === "object") {
+      return Object.keys(value).map(function (key) { return key + ": " + value[key]; }).join("; ");
+    }
+    return value === null || value === undefined ? "" : String(value);
+  }
+
+  function keyboard(view) {
+    var title = view.closest("figure") ? view.closest("figure").querySelector(".chart-title") : null;
+    view.tabIndex = 0;
+    view.setAttribute("role", "group");
+    view.setAttribute("aria-label", (title ? title.textContent.trim() + ": " : "") +
+      "chart; use the left and right arrow keys to read its values");
+    var readout = document.createElement("p");
+    readout.className = "chart-readout";
+    readout.setAttribute("aria-live", "polite");
+    view.parentNode.insertBefore(readout, view.nextSibling);
+    var at = -1;
+
+    function entry() {
+      for (var i = 0; i < live.length; i++) if (live[i].view === view) return live[i];
+      return null;
+    }
+
+    function select(found, stop) {
+      var selection = found.selection;
+      if (!selection) return;
+      var value = null;
+      if (stop) {
+        var fields = found.chart.signal(selection.fields);
+        value = { unit: selection.unit, fields: fields, values: fields.map(function (f) { return stop.item.datum[f.field]; }) };
+      }
+      found.chart.signal(selection.tuple, value);
+    }
+
+    function show() {
+      var found = entry();
+      if (!found) return;
+      var list = stops(found.chart);
+      if (!list.length) return;
+      at = Math.max(0, Math.min(at, list.length - 1));
+      var stop = list[at];
+      select(found, stop);
+      found.chart.runAsync().then(function () {
+        var svg = found.target.querySelector("svg, canvas");
+        var area = (svg || found.target).getBoundingClientRect();
+        var value = stop.item.tooltip;
+        found.tooltip(null, { clientX: area.left + stop.x, clientY: area.top + stop.y }, stop.item, value);
+        readout.textContent = readoutText(value);
+      });
+    }
+
+    function hide() {
+      var found = entry();
+      if (!found) return;
+      select(found, null);
+      found.chart.runAsync();
+      found.tooltip(null, null, null, null);
+    }
+
+    view.addEventListener("keydown", function (event) {
+      var key = event.key;
+      if (key === "Escape") { hide(); readout.textContent = ""; return; }
+      var found = entry();
+      if (!found) return;
+      var count = stops(found.chart).length;
+      if (key === "ArrowRight" || key === "ArrowDown") at = Math.min(count - 1, at + 1);
+      else if (key === "ArrowLeft" || key === "ArrowUp") at = Math.max(0, at - 1);
+      else if (key === "Home") at = 0;
+      else if (key === "End") at = count - 1;
+      else return;
+      event.preventDefault();
+      show();
+    });
+    view.addEventListener("focus", function () {
+      if (at < 0) at = 0;
+      if (entry()) show();
+      else view.addEventListener("almanac:drawn", function () { if (document.activeElement === view) show(); }, { once: true });
+    });
+    view.addEventListener("blur", hide);
   }
 
   function start() {
@@ -212,6 +347,7 @@
       });
     }, { rootMargin: "200px 0px" }) : null;
     views.forEach(function (view) {
+      keyboard(view);
       ["pointerenter", "focusin", "touchstart"].forEach(function (kind) {
         view.addEventListener(kind, function () { draw(view); }, { once: true, passive: true });
       });

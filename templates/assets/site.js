@@ -1,5 +1,5 @@
 /* Almanac site script: makes tables sortable, searchable and filterable, with a hint when they scroll
-   sideways; gives every chart charts.js draws keyboard access to its values and a permalink. Everything
+   sideways; gives every chart a permalink (charts.js gives the charts it draws keyboard access). Everything
    here is progressive enhancement: without it, pages show static SVG charts (or a reserved box) and
    plain tables with every row. */
 (function () {
@@ -118,66 +118,6 @@
     wrap.addEventListener("scroll", function () { markScroll(wrap); }, { passive: true });
   }
 
-  // Keyboard access to a drawn chart's values: the chart takes focus; arrow keys move to the
-  // previous or next mark and show its tooltip (and, on line charts, the rule of the nearest month),
-  // as pointing at it would. Escape hides it.
-  function chartMarks(view) {
-    var svg = view.querySelector(".chart-vega svg");
-    if (!svg) return [];
-    var marks = Array.prototype.slice.call(svg.querySelectorAll(
-      ".mark-rect path, .mark-rule line, .mark-symbol path, .mark-tick path"));
-    return marks.filter(function (mark) {
-      var box = mark.getBoundingClientRect();
-      return box.width + box.height > 0 && mark.getAttribute("aria-hidden") !== "true" &&
-        !mark.closest(".role-legend, .role-axis");
-    }).sort(function (a, b) {
-      var x = a.getBoundingClientRect(), y = b.getBoundingClientRect();
-      return (x.left + x.width / 2) - (y.left + y.width / 2) || x.top - y.top;
-    });
-  }
-
-  function point(mark, type) {
-    var box = mark.getBoundingClientRect();
-    var x = box.left + box.width / 2, y = box.top + Math.min(box.height / 2, 4);
-    ["pointermove", "mousemove"].forEach(function (name) {
-      var Event = name === "pointermove" && window.PointerEvent ? window.PointerEvent : window.MouseEvent;
-      mark.dispatchEvent(new Event(type === "out" ? name.replace("move", "out") : name,
-        { bubbles: true, clientX: x, clientY: y, view: window }));
-    });
-  }
-
-  function chartKeys(figure) {
-    var view = figure.querySelector(".chart-view");
-    if (!view || view.dataset.keys) return;
-    view.dataset.keys = "1";
-    view.tabIndex = 0;
-    view.setAttribute("role", "group");
-    var title = figure.querySelector(".chart-title");
-    view.setAttribute("aria-label", (title ? title.textContent.trim() + ": " : "") +
-      "chart; use the left and right arrow keys to read its values");
-    var at = -1;
-    view.addEventListener("keydown", function (event) {
-      var marks = chartMarks(view);
-      if (!marks.length) return;
-      if (event.key === "ArrowRight" || event.key === "ArrowDown") at = Math.min(marks.length - 1, at + 1);
-      else if (event.key === "ArrowLeft" || event.key === "ArrowUp") at = Math.max(0, at - 1);
-      else if (event.key === "Home") at = 0;
-      else if (event.key === "End") at = marks.length - 1;
-      else if (event.key === "Escape") { if (at >= 0) point(marks[Math.min(at, marks.length - 1)], "out"); at = -1; return; }
-      else return;
-      event.preventDefault();
-      point(marks[at], "move");
-    });
-    view.addEventListener("focus", function () {
-      var marks = chartMarks(view);
-      if (marks.length) { at = Math.max(at, 0); point(marks[at], "move"); }
-    });
-    view.addEventListener("blur", function () {
-      var marks = chartMarks(view);
-      if (at >= 0 && marks.length) point(marks[Math.min(at, marks.length - 1)], "out");
-    });
-  }
-
   // A permalink beside each chart's title: #chart-<id>.
   function permalink(figure) {
     var title = figure.querySelector(".chart-title");
@@ -192,17 +132,7 @@
   }
 
   function enhanceCharts() {
-    document.querySelectorAll("figure.chart").forEach(function (figure) {
-      permalink(figure);
-      var view = figure.querySelector(".chart-view");
-      if (!view) return;
-      if (view.querySelector(".chart-vega svg")) { chartKeys(figure); return; }
-      // Whoever draws the chart, its keyboard access follows once its SVG is there.
-      var observer = new MutationObserver(function () {
-        if (view.querySelector(".chart-vega svg")) { observer.disconnect(); chartKeys(figure); }
-      });
-      observer.observe(view, { childList: true, subtree: true });
-    });
+    document.querySelectorAll("figure.chart").forEach(permalink);
   }
 
   function start() {
