@@ -241,7 +241,7 @@ class Components:
         table.sortable = sortable is not False and not pivot and not summary or bool(sortable)
         table.search = bool(search)
         if isinstance(search, list | tuple):
-            table.search_text = [" ".join(str(row.get(c) or "") for c in search) for row in rows]
+            table.search_text = [tables.search_key(" ".join(str(row.get(c) or "") for c in search)) for row in rows]
         try:
             table.filters = tables.filter_spec(table, filters or {})
         except ValueError as error:

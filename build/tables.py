@@ -10,6 +10,7 @@ whose empty value always means one thing. Nothing here names a dataset.
 from __future__ import annotations
 
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,8 +63,14 @@ class Table:
     sortable: bool = False
     links: dict = field(default_factory=dict)  # column name → an href (or None) per row
     search: bool = False
-    search_text: list[str] | None = None  # per row: the text a search matches (else the row's own text)
+    search_text: list[str] | None = None  # per row: the search key a search matches (else the row's own text)
     filters: list[dict] = field(default_factory=list)  # {column index, label, kind, options} per filter
+
+
+def search_key(text: str) -> str:
+    """`text` as site.js searches it: accents dropped, lower case (its fold(), done once here, not per reader)."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if not 0x300 <= ord(c) <= 0x36F).lower()
 
 
 def column_format(column: Column) -> str:

@@ -20,7 +20,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from test_render import make_site
+from test_render import make_site, render_campaign_index
+
+from build.tables import search_key
 
 pytestmark = pytest.mark.browser
 
@@ -194,6 +196,52 @@ def test_campaign_search_filters_rows(browser, server):
         visible = [r for r in rows.all() if r.is_visible()]
         assert len(visible) == 1 and "Café" in visible[0].inner_text()
         assert "1 of 3" in page.locator(".table-search output").inner_text()
+        assert visit.problems == []
+    finally:
+        visit.close()
+
+
+@pytest.fixture(scope="module")
+def large_index(tmp_path_factory):
+    """The campaign index alone with 1,500 campaigns (tests/test_render.py's rows), served under /project/."""
+    served = tmp_path_factory.mktemp("large")
+    campaigns = render_campaign_index(served / "project", 1500)
+    handler = functools.partial(QuietHandler, directory=str(served))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/project/campaigns/", campaigns
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_search_and_filter_1500_campaigns(browser, large_index):
+    url, campaigns = large_index
+    keys = [search_key(f"{row.title} {row.campaign}") for row in campaigns.itertuples()]
+    visit = Visit(browser, url)
+    try:
+        page = visit.open(url)
+        assert page.locator("#campaigns-table tbody tr").count() == 1500
+
+        def shown() -> list[str]:
+            return page.evaluate(
+                "() => [...document.querySelectorAll('#campaigns-table tbody tr')].filter(r => !r.hidden)"
+                ".map(r => r.cells[0].textContent.trim())"
+            )
+
+        page.fill(".table-search input", "CAMPAIGN 14")
+        expected = [row.title for row, key in zip(campaigns.itertuples(), keys, strict=True) if "14" in key]
+        assert 100 < len(expected) < 1500
+        assert sorted(shown()) == sorted(expected)
+        assert f"{len(expected)} of 1500 rows" in page.locator(".table-search output").inner_text()
+        page.get_by_label("End (year)").select_option("2020")
+        ended_2020 = {row.title for row in campaigns.itertuples() if row.end_date.startswith("2020")}
+        both = [title for title in expected if title in ended_2020]
+        assert 0 < len(both) < len(expected)
+        assert sorted(shown()) == sorted(both)
+        page.fill(".table-search input", "")
+        assert len(shown()) == sum(end.startswith("2020") for end in campaigns.end_date) == 150
+        page.get_by_label("End (year)").select_option("")
+        assert len(shown()) == 1500
         assert visit.problems == []
     finally:
         visit.close()

@@ -724,3 +724,34 @@ def test_markdown_page_front_matter_and_template_errors(tmp_path):
     (templates / "pages" / "broken.md").write_text("---\nlayout: page.html\n---\nno title\n")
     with pytest.raises(RenderError, match="title"):
         load_content(templates)
+
+
+def campaign_index_frames(n_campaigns: int) -> dict[str, pd.DataFrame]:
+    """make_frames' rows for `n_campaigns` campaigns, their ends spread over ten years (the year filter)."""
+    frames = make_frames(n_campaigns, hostile=False)
+    campaigns = frames["campaigns"].copy()
+    campaigns["end_date"] = [f"{2016 + i % 10}-03-31" for i in range(len(campaigns))]
+    campaigns["start_date"] = [f"{2016 + i % 10}-01-01" for i in range(len(campaigns))]
+    frames["campaigns"] = campaigns
+    return frames
+
+
+def render_campaign_index(out: Path, n_campaigns: int) -> pd.DataFrame:
+    """The campaign index (campaigns/index.html) alone, with the site's CSS and scripts, for `n_campaigns`
+    campaigns: a cheap fixture of a large index (no chart compiled, no Vega bundle, no campaign page or
+    campaign file written; the datasets' own files are). Returns the campaigns frame."""
+    import dataclasses
+
+    from build.render import TEMPLATES, Site
+
+    frames = campaign_index_frames(n_campaigns)
+    datasets = {name: empty_dataset(name).with_frame(frames[name]) for name in SCHEMAS}
+    for dataset in datasets.values():
+        publish_dataset(dataset, out)
+    content = dataclasses.replace(load_content(), chart_defs={})
+    site = Site(content, datasets, make_status(list(SCHEMAS)), load_settings(None, as_of=AS_OF), out)
+    for source in sorted((TEMPLATES / "assets").iterdir()):
+        site.write(f"assets/{source.name}", source.read_bytes())
+    index = next(page for page in content.pages if page.folder == "campaigns" and page.entity is None)
+    site.render_page(index)
+    return frames["campaigns"]
