@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 from test_render import make_site
 
-from build import added_columns, chart_helpers, chart_params
+from build import added_columns, chart_helpers, chart_params, tables
 from build.components import fill_link
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,3 +128,11 @@ def test_campaign_pages_link_the_dashboard_and_set_their_period(site):
     spec_file = re.search(r'data-spec="([^"?]*)', html).group(1)  # the shared spec declares the signal
     spec = json.loads((page.parent / spec_file).resolve().read_text(encoding="utf-8"))
     assert any(signal["name"] == "period_start" for signal in spec.get("signals", []))
+
+
+def test_search_keys_are_folded_at_build_time_as_site_js_folds_a_query(site):
+    assert tables.search_key("Wiki Loves CAFÉ 2024 Ñandú-ĺ") == "wiki loves cafe 2024 nandu-l"
+    html = (site / "campaigns" / "index.html").read_text(encoding="utf-8")
+    keys = re.findall(r'<tr data-text="([^"]*)"', html)
+    assert len(keys) == 3 and "wiki loves cafe 2024" in " ".join(keys)
+    assert all(key == key.lower() and "é" not in key for key in keys)
