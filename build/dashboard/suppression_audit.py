@@ -22,6 +22,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
 INFINITE = math.inf
+INTEGRAL = 1e-6  # how far from an integer a solver's value may be and still count as that integer
 
 
 @dataclass
@@ -56,27 +57,39 @@ class Ledger:
             self.rows.append((coefficients, low, high))
             self._built = None
 
+    def copy(self) -> Ledger:
+        """An independent ledger with the same unknowns and relations (to add auxiliaries to)."""
+        return Ledger(list(self.lows), list(self.highs), dict(self.index), list(self.rows))
+
     def range_of(self, key) -> tuple[int, int] | None:
         """The least and greatest integer value of `key` under every relation; None if none fits."""
-        least = self._optimum(key, 1)
-        most = self._optimum(key, -1)
+        least = self.optimum({key: 1})
+        most = self.optimum({key: -1})
         if least is None or most is None:
             return None
-        return least, most
+        return round(least[0]), -round(most[0])
 
-    def _optimum(self, key, sign: int) -> int | None:
+    def optimum(self, objective: dict) -> tuple[float, dict] | None:
+        """The least value of `Σ coefficient · unknown` over integer solutions, and a solution attaining
+        it (key → value); None if no integer solution exists.
+
+        The linear relaxation is solved first: when its optimal vertex is integral it is an integer
+        solution with the relaxation's bound, so it is the integer optimum too, and the integer
+        program (several times slower on the campaign ledger) is only solved when it is not.
+        """
         size = len(self.lows)
-        objective = np.zeros(size)
-        objective[self.index[key]] = sign
-        result = milp(
-            objective,
-            integrality=np.ones(size),
-            bounds=Bounds(np.array(self.lows, dtype=float), np.array(self.highs, dtype=float)),
-            constraints=self._built or self._constraints(),
-        )
-        if result.status != 0:
+        weights = np.zeros(size)
+        for key, coefficient in objective.items():
+            weights[self.index[key]] += coefficient
+        bounds = Bounds(np.array(self.lows, dtype=float), np.array(self.highs, dtype=float))
+        constraints = self._built or self._constraints()
+        result = milp(weights, integrality=np.zeros(size), bounds=bounds, constraints=constraints)
+        if result.status == 0 and np.any(np.abs(result.x - np.round(result.x)) > INTEGRAL):
+            result = milp(weights, integrality=np.ones(size), bounds=bounds, constraints=constraints)
+        if result.status != 0:  # no solution of the relaxation: none of the integer program either
             return None
-        return round(sign * result.fun)
+        solution = np.round(result.x)
+        return float(weights @ solution), {key: solution[i] for key, i in self.index.items()}
 
     def _constraints(self) -> list[LinearConstraint]:
         if not self.rows:
@@ -103,10 +116,37 @@ def narrowed(ledger: Ledger, boxes: dict) -> dict:
     `boxes` maps an unknown to the range suppression itself reveals (low, high). A ledger with no
     solution at all (inconsistent published data) counts every box as narrowed, so the caller
     withholds rather than trusts it.
+
+    Two joint solutions come first: one with every unknown as low as it goes (least Σ unknowns),
+    one with every unknown as high as its box asks (greatest Σ min(unknown, box high)). An unknown
+    that reaches its box's end in the joint solution reaches it alone, so only the others are
+    asked one by one: with many boxes and few narrowed, two solves instead of two per box.
     """
+    if not boxes:
+        return {}
+    lowest, highest = _joint_low(ledger, boxes), _joint_high(ledger, boxes)
+    if lowest is None or highest is None:
+        return {key: (None, box) for key, box in boxes.items()}
     result = {}
     for key, (low, high) in boxes.items():
+        if lowest[key] <= low and highest[key] >= high:
+            continue
         reach = ledger.range_of(key)
         if reach is None or reach[0] > low or reach[1] < high:
             result[key] = (reach, (low, high))
     return result
+
+
+def _joint_low(ledger: Ledger, boxes: dict) -> dict | None:
+    solved = ledger.optimum({key: 1 for key in boxes})
+    return None if solved is None else solved[1]
+
+
+def _joint_high(ledger: Ledger, boxes: dict) -> dict | None:
+    """Each unknown's value in one solution maximising Σ min(unknown, its box's high)."""
+    joint = ledger.copy()
+    for key, (_, high) in boxes.items():
+        capped = joint.unknown(("joint high", key), -INFINITE, high)
+        joint.relate({capped: 1, key: -1}, high=0)
+    solved = joint.optimum({("joint high", key): -1 for key in boxes})
+    return None if solved is None else {key: solved[1][("joint high", key)] for key in boxes}

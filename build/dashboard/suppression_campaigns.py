@@ -16,6 +16,12 @@ its participants, if fewer), the fewest extra numbers are withheld: its programs
 then those of campaigns sharing its programs, those campaigns' own counts, the monthly new
 editors of the months its programs ran, and as a last resort the system total of new editors.
 
+At the Dashboard's scale the whole ledger has some 76,000 unknowns, so each campaign's search runs
+on a relaxation around it (the campaigns sharing its programs, their programs and months, with
+everything else in a month as one unknown): a campaign narrowed there is narrowed on the whole
+ledger too. One pass on the whole ledger then confirms every campaign free, and only a campaign it
+finds narrowed is searched again on every relation.
+
 Pure: frames in, a `Withheld` out; the same input gives the same output.
 """
 
@@ -27,7 +33,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .metrics import month_key
-from .suppression_audit import Ledger
+from .suppression_audit import Ledger, narrowed
 
 log = logging.getLogger("almanac")
 
@@ -72,63 +78,120 @@ class CampaignAudit:
         )
         self.protected = sorted(c for c, v in self.campaign_values.items() if pd.isna(v) and c in self.members)
         self.months = _program_months(courses, registrations.as_of_month) if registrations else {}
+        self.campaigns_of: dict[str, list[str]] = {}
+        for campaign, slugs in self.members.items():
+            for slug in slugs:
+                self.campaigns_of.setdefault(slug, []).append(campaign)
+        self.ceilings: dict[str, int] = {}  # month → Σ new editors' ceilings of the programs that ran in it
+        for slug, months in self.months.items():
+            for month in months:
+                self.ceilings[month] = self.ceilings.get(month, 0) + self._ceiling(slug, Withheld())
 
     def box(self, campaign: str) -> tuple[int, int]:
         """What suppression itself reveals: 0 … k_min − 1, never more than the campaign's participants."""
         return 0, min(self.k_min - 1, self.participants.get(campaign, 0))
 
-    def ledger(self, withheld: Withheld) -> Ledger:
+    def ledger(self, withheld: Withheld, near: str | None = None) -> Ledger:
+        """Every relation a reader has; with `near`, a relaxation around that campaign (`_near`)."""
         ledger = Ledger()
-        for slug, value in self.program_values.items():
+        campaigns, programs = (self.campaign_values, self.program_values) if near is None else self._near(near)
+        for slug in programs:
+            value = self.program_values[slug]
             hidden = pd.isna(value) or slug in withheld.programs
             low, high = (0, self.editors.get(slug, 0)) if hidden else (int(value), int(value))
             ledger.unknown(("program", slug), low, high)
-        for campaign, value in self.campaign_values.items():
+        for campaign in campaigns:
+            value = self.campaign_values[campaign]
             hidden = pd.isna(value) or campaign in withheld.campaigns
             low, high = (0, self.participants.get(campaign, 0)) if hidden else (int(value), int(value))
             ledger.unknown(("campaign", campaign), low, high)
-        for campaign, slugs in self.members.items():
-            slugs = [s for s in slugs if s in self.program_values]
+        for campaign in campaigns:
+            slugs = [s for s in self.members.get(campaign, []) if s in self.program_values]
             for slug in slugs:  # each program's new editors are some of the campaign's
                 ledger.relate({("campaign", campaign): 1, ("program", slug): -1}, low=0)
-            if self.union_bound and slugs and campaign in self.campaign_values:  # … and all of them
+            if self.union_bound and slugs:  # … and all of them
                 ledger.relate({("campaign", campaign): -1, **{("program", s): 1 for s in slugs}}, low=0)
         if self.registrations is not None:
-            self._relate_months(ledger, withheld)
+            self._relate_months(ledger, withheld, programs)
         return ledger
 
-    def _relate_months(self, ledger: Ledger, withheld: Withheld) -> None:
-        """Each program's new editors split over the months it ran; each month's count is their union."""
+    def _near(self, campaign: str) -> tuple[list[str], list[str]]:
+        """The campaign and those sharing a program with it, and all their programs."""
+        programs = [s for s in self.members.get(campaign, []) if s in self.program_values]
+        campaigns = sorted({campaign} | {c for s in programs for c in self.campaigns_of.get(s, [])})
+        slugs = sorted({s for c in campaigns for s in self.members.get(c, []) if s in self.program_values})
+        return [c for c in campaigns if c in self.campaign_values], slugs
+
+    def _ceiling(self, slug: str, withheld: Withheld) -> int:
+        value = self.program_values[slug]
+        return self.editors.get(slug, 0) if pd.isna(value) or slug in withheld.programs else int(value)
+
+    def _left_out(self, included: set[str], withheld: Withheld) -> dict[str, int]:
+        """Month → Σ new editors' ceilings of the programs that ran in it and are not `included`."""
+        ceilings, published = dict(self.ceilings), Withheld()
+        for slug in included:
+            for month in self.months.get(slug, []):
+                ceilings[month] -= self._ceiling(slug, published)
+        for slug in withheld.programs - included:  # a withheld value's ceiling is its editors again
+            for month in self.months.get(slug, []):
+                ceilings[month] += self._ceiling(slug, withheld) - self._ceiling(slug, published)
+        return ceilings
+
+    def _relate_months(self, ledger: Ledger, withheld: Withheld, programs) -> None:
+        """Each program's new editors split over the months it ran; each month's count is their union.
+
+        For the programs left out of a local ledger, a month holds one unknown for all their shares
+        (0 … their new editors' ceilings), and the months left out one for all their counts: any
+        reader's solution gives values to those, so the local ranges can only be wider.
+        """
+        included = set(programs)
         shares: dict[str, list] = {}
-        for slug, months in self.months.items():
+        for slug in programs:
+            months = self.months.get(slug, [])
             keys = [ledger.unknown(("share", slug, m), 0, self.editors.get(slug, 0)) for m in months]
             ledger.relate({**{k: 1 for k in keys}, ("program", slug): -1}, 0, 0)
             for key in keys:
                 shares.setdefault(key[2], []).append(key)
-        registrations, totals = self.registrations, {}
+        registrations, local = self.registrations, len(included) < len(self.program_values)
+        ceilings = self._left_out(included, withheld) if local else {}
+        everyone = sum(self.editors.values())
+        bounds, totals = {}, {}
         for month in sorted(set(registrations.monthly) | {registrations.as_of_month}):
             value = registrations.monthly.get(month)
             hidden = value is None or month in withheld.months or month == registrations.as_of_month
-            low, high = (0, sum(self.editors.values())) if hidden else (value, value)
+            bounds[month] = (0, everyone) if hidden else (value, value)
+        for month, (low, high) in bounds.items():
+            if local and month not in shares:
+                continue
             totals[month] = ledger.unknown(("month", month), low, high)
-            for key in shares.get(month, []):
+            terms = {key: 1 for key in shares.get(month, [])}
+            for key in terms:
                 ledger.relate({key: 1, totals[month]: -1}, high=0)
-            ledger.relate({**{k: 1 for k in shares.get(month, [])}, totals[month]: -1}, low=0)
+            if local:
+                terms[ledger.unknown(("others", month), 0, ceilings[month])] = 1
+            ledger.relate({**terms, totals[month]: -1}, low=0)
         if registrations.system is not None and not withheld.system:
-            ledger.relate({key: 1 for key in totals.values()}, registrations.system, registrations.system)
+            terms = {key: 1 for key in totals.values()}
+            if local:
+                rest = [bounds[m] for m in bounds if m not in totals]
+                terms[ledger.unknown(("months", "others"), sum(b[0] for b in rest), sum(b[1] for b in rest))] = 1
+            ledger.relate(terms, registrations.system, registrations.system)
 
     def reach(self, withheld: Withheld, campaign: str) -> tuple[int, int] | None:
         return self.ledger(withheld).range_of(("campaign", campaign))
 
-    def shortfall(self, withheld: Withheld, campaigns=None) -> dict[str, int]:
-        """For each protected campaign whose reachable range is narrower than its box: by how much."""
-        ledger, gaps = self.ledger(withheld), {}
-        for campaign in self.protected if campaigns is None else campaigns:
-            low, high = self.box(campaign)
-            reach = ledger.range_of(("campaign", campaign)) or (high + 1, low - 1)
-            gap = max(0, reach[0] - low) + max(0, high - reach[1])
-            if gap:
-                gaps[campaign] = gap
+    def shortfall(self, withheld: Withheld, campaigns=None, near: str | None = None) -> dict[str, int]:
+        """For each protected campaign whose reachable range is narrower than its box: by how much.
+
+        With `near`, on the relaxation around that campaign: a campaign short there is short on the
+        whole ledger too (it only has more relations), not the other way round.
+        """
+        ledger = self.ledger(withheld, near)
+        boxes = {("campaign", c): self.box(c) for c in (self.protected if campaigns is None else campaigns)}
+        gaps = {}
+        for (_, campaign), (reach, (low, high)) in narrowed(ledger, boxes).items():
+            reach = reach or (high + 1, low - 1)
+            gaps[campaign] = max(0, reach[0] - low) + max(0, high - reach[1])
         return gaps
 
 
@@ -157,22 +220,31 @@ def protect_campaigns(campaigns, links, courses, *, k_min: int, union_bound: boo
             value = audit.program_values.get(slug)
             if value is not None and not pd.isna(value) and value >= 1:
                 withheld.programs.add(slug)
-    for campaign in sorted(audit.shortfall(withheld)):
-        short = audit.shortfall(withheld, [campaign]).get(campaign, 0)
-        while short:
-            options = _options(audit, campaign, withheld)
-            if not options:
-                log.warning("  secondary suppression: nothing left to withhold for campaign %s", campaign)
+    for campaign in audit.protected:  # near each campaign first (fast), …
+        withheld = _protect_campaign(audit, withheld, campaign, near=campaign)
+    for campaign in sorted(audit.shortfall(withheld)):  # … then on every relation (sure)
+        withheld = _protect_campaign(audit, withheld, campaign, near=None)
+    return withheld
+
+
+def _protect_campaign(audit: CampaignAudit, withheld: Withheld, campaign: str, near: str | None) -> Withheld:
+    """`withheld` and what else keeps `campaign` free: while its range is narrow, the first value in
+    `_options` order that is enough on its own, else the one of the first TRIALS that widens it most."""
+    short = audit.shortfall(withheld, [campaign], near).get(campaign, 0)
+    while short:
+        options = _options(audit, campaign, withheld)
+        if not options:
+            log.warning("  secondary suppression: nothing left to withhold for campaign %s", campaign)
+            break
+        trials = []
+        for number, option in enumerate(options[:TRIALS]):
+            trial = withheld.plus(*option)
+            gap = audit.shortfall(trial, [campaign], near).get(campaign, 0)
+            trials.append((gap, number, trial))
+            if not gap:
                 break
-            trials = []
-            for number, option in enumerate(options[:TRIALS]):
-                trial = withheld.plus(*option)
-                gap = audit.shortfall(trial, [campaign]).get(campaign, 0)
-                trials.append((gap, number, trial))
-                if not gap:
-                    break
-            short, chosen, withheld = min(trials, key=lambda t: t[:2])
-            log.info("  secondary suppression for campaign %s: %s %s withheld", campaign, *options[chosen])
+        short, chosen, withheld = min(trials, key=lambda t: t[:2])
+        log.info("  secondary suppression for campaign %s: %s %s withheld", campaign, *options[chosen])
     return withheld
 
 
