@@ -47,15 +47,25 @@ def lighthouse(site: str) -> tuple[dict[str, list[str]], str]:
     return rows, ""
 
 
+RUNS = ("cold", "no_change", "one_day")  # the builds benchmarks/build.py times, each peak in MiB
+
+
+def _share(seconds: float, cold: float) -> str:
+    return f"{seconds} s ({seconds / cold:.0%} of cold)"
+
+
 def build_rows(build: dict | None, why: str) -> list[tuple[str, str]]:
     if build is None:
         return [("builds", why)]
     return [
-        ("cold build (as-of 2026-11-01)", f"{build['cold']['seconds']} s"),
-        ("rebuild, no change", f"{build['no_change']['seconds']} s"),
-        ("rebuild, one more day", "n/a until the cache lands"),
+        (f"cold build (as-of {build['as_of']})", f"{build['cold']['seconds']} s"),
+        ("rebuild, no change", _share(build["no_change"]["seconds"], build["cold"]["seconds"])),
+        (
+            f"rebuild, one more day ({build['one_day']['rows_added']:,} rows)",
+            _share(build["one_day"]["seconds"], build["cold"]["seconds"]),
+        ),
         ("pages; pages per second (cold)", f"{build['pages']:,}; {build['pages_per_second']}"),
-        ("peak memory: build (cold)", f"{build['cold']['peak_mib']:,} MiB"),
+        ("peak memory, MiB: build (cold / no change / one day)", " / ".join(f"{build[k]['peak_mib']:,}" for k in RUNS)),
         ("peak memory: demo generation", f"{build['demo']['peak_mib']:,} MiB ({build['demo']['seconds']} s)"),
     ]
 
