@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from build import extract
@@ -66,13 +67,11 @@ def _counted_only(dataset, needed: dict[tuple[str, str], str], end: str):
     """The rows before each person's `needed` end: the same whether a day came from the cache or the replica,
     so an unchanged rebuild's edit_days, and the derivations keyed by it, are the same too."""
     frame = dataset.frame
-    limits = [needed.get(pair, end) for pair in zip(frame["wiki"], frame["username"], strict=True)]
-    keep = pd.Series(
-        [day + "000000" < limit for day, limit in zip(frame["edit_day"], limits, strict=True)],
-        index=frame.index,
-        dtype=bool,
-    )  # a Series, not a list: an empty list would select no columns rather than no rows
-    return dataset.with_frame(frame[keep].reset_index(drop=True))
+    limits = pd.Series(needed, dtype=object) if needed else pd.Series([], dtype=object)
+    pairs = pd.MultiIndex.from_arrays([frame["wiki"], frame["username"]])
+    limit = limits.reindex(pairs).fillna(end).to_numpy() if len(limits) else np.full(len(frame), end, dtype=object)
+    keep = ((frame["edit_day"] + "000000").to_numpy(dtype=object) < limit).astype(bool)
+    return dataset.with_frame(frame[pd.Series(keep, index=frame.index, dtype=bool)].reset_index(drop=True))
 
 
 def _needed_until(stage: Stage, end: str) -> dict[tuple[str, str], str]:
@@ -84,15 +83,23 @@ def _needed_until(stage: Stage, end: str) -> dict[tuple[str, str], str]:
         stage.datasets["campaign_wikis"].frame,
         settings.get("retention", "retention_wikis"),
     )
+    if not len(pairs):
+        return {}
     campaigns = stage.datasets["campaigns"].frame
-    ends = dict(zip(campaigns["campaign_id"], campaigns["end_date"], strict=True))
     span = dt.timedelta(days=30 * max(settings.get("retention", "retention_windows")) + 1)
-    needed: dict[tuple[str, str], str] = {}
-    for campaign_id, wiki, name in zip(pairs["campaign_id"], pairs["wiki"], pairs["username"], strict=True):
-        last = ends.get(campaign_id)
-        stamp = (dt.date.fromisoformat(last) + span).strftime("%Y%m%d") + "000000" if isinstance(last, str) else ""
-        needed[(wiki, name)] = min(max(needed.get((wiki, name), ""), stamp), end)
-    return needed
+    stamps = {  # per campaign: the end of its last window; "" when it has no end date
+        campaign_id: (dt.date.fromisoformat(last) + span).strftime("%Y%m%d") + "000000" if isinstance(last, str) else ""
+        for campaign_id, last in zip(campaigns["campaign_id"], campaigns["end_date"], strict=True)
+    }
+    rows = pd.DataFrame(
+        {
+            "wiki": pairs["wiki"].to_numpy(dtype=object),
+            "username": pairs["username"].to_numpy(dtype=object),
+            "stamp": [stamps.get(campaign_id, "") for campaign_id in pairs["campaign_id"]],
+        }
+    )
+    latest = rows.groupby(["wiki", "username"], sort=False)["stamp"].max()
+    return {pair: min(stamp, end) for pair, stamp in latest.items()}
 
 
 def _key(query, settings, wiki: str) -> str:
@@ -122,10 +129,10 @@ def _merge(query, results, cached_rows):
 def _remember(stage: Stage, keys, known, asks, wikis, frame: pd.DataFrame, final: str, query) -> None:
     """Store, per wiki that answered, each asked person's days up to `final` (with what was known before)."""
     start = min(asks)
-    found: dict[tuple[str, str], set[str]] = {}
-    for wiki, name, day in zip(frame["wiki"], frame["username"], frame["edit_day"], strict=True):
-        if day + "000000" < final:
-            found.setdefault((wiki, name), set()).add(day)
+    final_days = frame[((frame["edit_day"] + "000000").to_numpy(dtype=object) < final).astype(bool)]
+    found: dict[tuple[str, str], set[str]] = {
+        pair: set(days) for pair, days in final_days.groupby(["wiki", "username"], sort=False)["edit_day"]
+    }
     for wiki, key in keys.items():
         if wikis.get(wiki, {}).get("status") != "ok":
             continue
