@@ -1,10 +1,12 @@
-"""Shared fixtures: a real MariaDB server (skipped outside CI when absent), and a demo site built once."""
+"""Shared fixtures: a real MariaDB server (skipped outside CI when absent), a demo site built once, and a build
+cache for the session's builds on state folders of their own."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -43,6 +45,38 @@ def run_build(*arguments: str, cwd: Path = ROOT, env: dict | None = None) -> sub
         env={**os.environ, **(env or {})},
         timeout=600,
     )
+
+
+def isolated_config(folder: Path, cache: Path | None = None) -> Path:
+    """folder/site.toml: the project's settings and queries, with a state folder (lock, kept builds, errors) of
+    its own in folder/state, so that builds on it can run beside each other; its cache is `cache` if given."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = f'[build]\nqueries = "{(ROOT / "queries").as_posix()}"\nstate_dir = "{(folder / "state").as_posix()}"\n'
+    (folder / "site.toml").write_text(text + (cache_setting(cache) if cache else ""), encoding="utf-8")
+    return folder / "site.toml"
+
+
+def run_builds(*argument_lists: tuple[str, ...], at_once: int = 2) -> list[subprocess.CompletedProcess]:
+    """Run independent builds (each `run_build` arguments, each with a state folder of its own) `at_once` at a
+    time: a build keeps one core busy, and the test process waits, so two builds use a 2-core runner fully."""
+    with ThreadPoolExecutor(max_workers=at_once) as pool:
+        return list(pool.map(lambda arguments: run_build(*arguments), argument_lists))
+
+
+@pytest.fixture(scope="session")
+def build_cache(tmp_path_factory) -> Path:
+    """One build cache ([build] cache_dir) shared by the session's builds whose state folder is their own.
+
+    Its keys hash every input, setting and Almanac's own code (build/cache.py), so a build meeting another's
+    entry does exactly what it would have computed; tests/test_cache.py proves that on a cache of its own.
+    What it saves: the content check (every page rendered against the declared datasets, seconds of CPU),
+    which a build on a fresh state folder otherwise repeats before its first query. Fresh each session."""
+    return tmp_path_factory.mktemp("build-cache")
+
+
+def cache_setting(folder: Path) -> str:
+    """The site.toml line, under [build], pointing a build at `folder` as its cache."""
+    return f'cache_dir = "{folder.as_posix()}"\n'
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import ROOT, run_build
+from tests.conftest import ROOT, isolated_config, run_builds
 
 DATES = ("2025-07-15", "2026-03-01")
 
@@ -94,30 +94,23 @@ def truncate_replica(path: Path, as_of: str) -> int:
     return deleted
 
 
-def build(out: Path, as_of: str, dashboard: Path, replica: Path) -> Path:
-    result = run_build(
-        "--as-of",
-        as_of,
-        "--out",
-        str(out),
-        "--source",
-        f"dashboard=duckdb:///{dashboard}",
-        "--source",
-        f"replica=duckdb:///{replica}",
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return out
-
-
 def local_path(url: str) -> Path:
     return Path(url.removeprefix("duckdb:///"))
 
 
+def build_arguments(out: Path, as_of: str, dashboard: Path, replica: Path, cache: Path) -> tuple[str, ...]:
+    """A build into `out` on a state folder of its own beside it (so that builds can run at once)."""
+    config = isolated_config(out.parent / f"{out.name}-settings", cache)
+    sources = ("--source", f"dashboard=duckdb:///{dashboard}", "--source", f"replica=duckdb:///{replica}")
+    return ("--config", str(config), "--as-of", as_of, "--out", str(out), *sources)
+
+
 @pytest.fixture(scope="module")
-def as_of_builds(demo_sources, tmp_path_factory) -> dict[str, AsOfBuilds]:
-    """For each date: the demo built on the full database and on its truncated copy."""
+def as_of_builds(demo_sources, build_cache, tmp_path_factory) -> dict[str, AsOfBuilds]:
+    """For each date: the demo built on the full database and on its truncated copy (the four builds two at a
+    time: each is independent of the others)."""
     dashboard, replica = (local_path(url) for url in demo_sources[:2])
-    builds = {}
+    builds, arguments = {}, []
     for as_of in DATES:
         folder = tmp_path_factory.mktemp(f"asof-{as_of}")
         copies = folder / "dashboard.duckdb", folder / "replica.duckdb"
@@ -125,11 +118,11 @@ def as_of_builds(demo_sources, tmp_path_factory) -> dict[str, AsOfBuilds]:
         shutil.copyfile(replica, copies[1])
         deleted = truncate_dashboard(copies[0], as_of)
         deleted["revision"] = truncate_replica(copies[1], as_of)
-        builds[as_of] = AsOfBuilds(
-            full=build(folder / "full", as_of, dashboard, replica),
-            truncated=build(folder / "truncated", as_of, *copies),
-            deleted=deleted,
-        )
+        builds[as_of] = AsOfBuilds(full=folder / "full", truncated=folder / "truncated", deleted=deleted)
+        arguments.append(build_arguments(folder / "full", as_of, dashboard, replica, build_cache))
+        arguments.append(build_arguments(folder / "truncated", as_of, *copies, build_cache))
+    for result in run_builds(*arguments):
+        assert result.returncode == 0, result.stdout + result.stderr
     return builds
 
 

@@ -43,6 +43,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import isolated_config, run_builds
 from tests.fixtures.traps import AS_OF, SECRET_MARKERS, load_fixture
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -699,17 +700,33 @@ def test_campaign_retention_with_k_min_2_and_one_preregistration_day(second_site
 # New-editor counts do not move between these dates (every new editor registered before 2025-06-30).
 
 
-@pytest.mark.parametrize(
-    "as_of, spring_k1, winter_k6",
-    [
-        ("2025-06-30", (8, N, N), (9, N, N)),
-        ("2025-07-01", (8, 3, 0.375), (9, N, N)),
-        ("2025-07-09", (8, 3, 0.375), (9, N, N)),
-        ("2025-07-10", (8, 3, 0.375), (9, 2, 0.222222)),
-    ],
-)
-def test_campaign_retention_censoring_boundary(tmp_path, as_of, spring_k1, winter_k6):
-    out, result = _build(tmp_path, as_of=as_of)
+CENSORING = {
+    "2025-06-30": ((8, N, N), (9, N, N)),
+    "2025-07-01": ((8, 3, 0.375), (9, N, N)),
+    "2025-07-09": ((8, 3, 0.375), (9, N, N)),
+    "2025-07-10": ((8, 3, 0.375), (9, 2, 0.222222)),
+}
+
+
+@pytest.fixture(scope="module")
+def censoring_builds(tmp_path_factory, build_cache) -> dict[str, tuple[Path, subprocess.CompletedProcess]]:
+    """The fixture built as of each date of CENSORING, each on a state folder of its own, two builds at a time."""
+    outs, arguments = {}, []
+    for as_of in CENSORING:
+        tmp = tmp_path_factory.mktemp(f"censoring-{as_of}")
+        dashboard, replica = tmp / "dashboard.duckdb", tmp / "replica.duckdb"
+        load_fixture(dashboard, replica)
+        outs[as_of] = tmp / "site"
+        sources = ("--source", f"dashboard=duckdb:///{dashboard}", "--source", f"replica=duckdb:///{replica}")
+        config = isolated_config(tmp / "settings", build_cache)
+        arguments.append(("--config", str(config), "--as-of", as_of, "--out", str(outs[as_of]), *sources))
+    results = run_builds(*arguments)
+    return {as_of: (outs[as_of], result) for as_of, result in zip(outs, results, strict=True)}
+
+
+@pytest.mark.parametrize("as_of, spring_k1, winter_k6", [(as_of, *expected) for as_of, expected in CENSORING.items()])
+def test_campaign_retention_censoring_boundary(censoring_builds, as_of, spring_k1, winter_k6):
+    out, result = censoring_builds[as_of]
     assert result.returncode == 0, f"exit {result.returncode}\n{result.stderr[-6000:]}"
     actual = [r for r in rows(out, "campaign_retention") if (r["campaign"], r["months_after"]) in KEYS]
     expected = table(

@@ -18,7 +18,7 @@ import pytest
 
 from build.config import SourceSettings
 from build.sources import SourceError, open_source, parse_url, redact, strip_credentials
-from tests.conftest import AS_OF, MARIADB, run_build
+from tests.conftest import AS_OF, MARIADB, cache_setting, run_build
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAGMENTS = ("Sekr1t", "Qz7Wd9")  # both halves of every test password: a half-leak is a leak
@@ -106,16 +106,20 @@ def test_an_at_sign_in_an_option_file_path_is_not_taken_for_credentials():
 # --- end to end: the build prints and writes no password ------------------------------------------------
 
 
-def isolated_site(tmp_path: Path, queries: Path) -> Path:
-    """A site.toml whose output, state folder and lock all live under `tmp_path`."""
+def isolated_site(tmp_path: Path, queries: Path, cache: Path | None = None) -> Path:
+    """A site.toml whose output, state folder and lock all live under `tmp_path`; its cache too, unless `cache`
+    names another (the session's, tests/conftest.py `build_cache`, where the content check is done once, not
+    in every case; the tests then read it for the password as they read `tmp_path`)."""
     config = tmp_path / "site.toml"
-    config.write_text(f'[build]\nqueries = "{queries}"\nstate_dir = "state"\nout = "site"\n', encoding="utf-8")
+    text = f'[build]\nqueries = "{queries}"\nstate_dir = "state"\nout = "site"\n'
+    text += cache_setting(cache) if cache else ""
+    config.write_text(text, encoding="utf-8")
     return config
 
 
 @pytest.mark.parametrize(("case", "url", "password"), CASES, ids=IDS)
-def test_a_build_with_a_password_in_the_source_url_never_shows_it(tmp_path, case, url, password):
-    config = isolated_site(tmp_path, ROOT / "queries")
+def test_a_build_with_a_password_in_the_source_url_never_shows_it(tmp_path, build_cache, case, url, password):
+    config = isolated_site(tmp_path, ROOT / "queries", build_cache)
     result = run_build("--config", str(config), "--as-of", AS_OF, "--source", f"dashboard={url}", cwd=tmp_path)
     assert result.returncode == 2, result.stderr  # every query reads the dashboard: nothing published
     assert "Traceback" not in result.stderr
@@ -123,6 +127,7 @@ def test_a_build_with_a_password_in_the_source_url_never_shows_it(tmp_path, case
     assert_no_secret(result.stdout, "stdout")
     assert_no_secret(result.stderr, "stderr")  # ... without the password
     assert_no_secret_in_folder(tmp_path)  # the site (if any), the state folder, the lock
+    assert_no_secret_in_folder(build_cache)  # and the cache it used
 
 
 def test_a_published_site_and_its_status_hold_no_password(tmp_path, demo_sources):
