@@ -87,19 +87,19 @@ def _needed_until(stage: Stage, end: str) -> dict[tuple[str, str], str]:
         return {}
     campaigns = stage.datasets["campaigns"].frame
     span = dt.timedelta(days=30 * max(settings.get("retention", "retention_windows")) + 1)
-    stamps = {  # per campaign: the end of its last window; "" when it has no end date
-        campaign_id: (dt.date.fromisoformat(last) + span).strftime("%Y%m%d") + "000000" if isinstance(last, str) else ""
+    days = {  # per campaign: the day its last window ends, as YYYYMMDD; 0 when it has no end date
+        campaign_id: int((dt.date.fromisoformat(last) + span).strftime("%Y%m%d")) if isinstance(last, str) else 0
         for campaign_id, last in zip(campaigns["campaign_id"], campaigns["end_date"], strict=True)
     }
     rows = pd.DataFrame(
         {
             "wiki": pairs["wiki"].to_numpy(dtype=object),
             "username": pairs["username"].to_numpy(dtype=object),
-            "stamp": [stamps.get(campaign_id, "") for campaign_id in pairs["campaign_id"]],
+            "day": np.fromiter((days.get(c, 0) for c in pairs["campaign_id"]), dtype=np.int64, count=len(pairs)),
         }
     )
-    latest = rows.groupby(["wiki", "username"], sort=False)["stamp"].max()
-    return {pair: min(stamp, end) for pair, stamp in latest.items()}
+    latest = rows.groupby(["wiki", "username"], sort=False)["day"].max()  # integers: a vectorised max
+    return {pair: min(f"{day:08d}000000" if day else "", end) for pair, day in latest.items()}
 
 
 def _key(query, settings, wiki: str) -> str:
@@ -130,9 +130,10 @@ def _remember(stage: Stage, keys, known, asks, wikis, frame: pd.DataFrame, final
     """Store, per wiki that answered, each asked person's days up to `final` (with what was known before)."""
     start = min(asks)
     final_days = frame[((frame["edit_day"] + "000000").to_numpy(dtype=object) < final).astype(bool)]
-    found: dict[tuple[str, str], set[str]] = {
-        pair: set(days) for pair, days in final_days.groupby(["wiki", "username"], sort=False)["edit_day"]
-    }
+    found: dict[tuple[str, str], set[str]] = {}
+    columns = (final_days[c].to_numpy(dtype=object) for c in ("wiki", "username", "edit_day"))
+    for wiki, name, day in zip(*columns, strict=True):  # plain arrays: iterating pandas' strings is slow
+        found.setdefault((wiki, name), set()).add(day)
     for wiki, key in keys.items():
         if wikis.get(wiki, {}).get("status") != "ok":
             continue
