@@ -352,8 +352,11 @@ def driver_arguments(driver, credentials: Credentials, statement_timeout: float)
         arguments["unix_socket"] = credentials.unix_socket
     if credentials.user:
         arguments["user"] = credentials.user
-    if credentials.password is not None:
-        arguments["password" if pymysql_names else "passwd"] = credentials.password
+    if (
+        credentials.password is not None
+    ):  # pymysql sends a str password as latin-1: send UTF-8, as the mariadb client does
+        password = credentials.password.encode("utf-8") if pymysql_names else credentials.password
+        arguments["password" if pymysql_names else "passwd"] = password
     if credentials.database:
         arguments["database" if pymysql_names else "db"] = credentials.database
     return arguments

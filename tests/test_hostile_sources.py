@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
+import urllib.parse
 from pathlib import Path
 
 import pymysql
@@ -286,3 +287,20 @@ def test_a_wrong_password_from_the_server_is_named_without_it(mariadb_server, dr
 def test_an_empty_password_connects(mariadb_server, driver):
     with open_source(SourceSettings("dashboard", f"mysql://root:@{SERVER}/mysql"), ROOT) as connection:
         assert connection.execute("SELECT 1 AS one")[1] == [(1,)]
+
+
+def test_a_password_beyond_latin_1_connects_as_the_mariadb_client_does(mariadb_server):
+    """pymysql would send a str password as latin-1 and fail before connecting; the build sends UTF-8."""
+    secret = password_with("зä🙂")
+    admin = pymysql.connect(autocommit=True, **MARIADB)
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("CREATE USER 'almanac_utf8'@'%%' IDENTIFIED BY %s", (secret,))
+            cursor.execute("GRANT SELECT ON test.* TO 'almanac_utf8'@'%'")
+        url = f"mysql://almanac_utf8:{urllib.parse.quote(secret, safe='')}@{SERVER}/test"
+        connection = open_source(SourceSettings("dashboard", url), ROOT)
+        assert connection.execute("SELECT CURRENT_USER() AS who")[1] == [("almanac_utf8@%",)]
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute("DROP USER IF EXISTS 'almanac_utf8'@'%'")
+        admin.close()
