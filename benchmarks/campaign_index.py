@@ -14,18 +14,16 @@ the style and layout it causes (a forced layout after it), as medians and maxima
 from __future__ import annotations
 
 import argparse
-import functools
 import gzip
-import http.server
 import statistics
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
+from lighthouse import serve  # noqa: E402  (benchmarks/lighthouse.py: the site over HTTP, quietly)
 from test_render import render_campaign_index  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -56,18 +54,6 @@ KEYSTROKES = """(query) => {
     return {filter: filtered - start, total: laidOut - start};
   });
 }"""
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
-
-
-def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    handler = functools.partial(QuietHandler, directory=str(folder))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}/project/campaigns/"
 
 
 def measure(url: str, runs: int, rows: int) -> tuple[list[dict], list[dict]]:
@@ -109,7 +95,8 @@ def main() -> None:
         html = (out / "campaigns" / "index.html").read_bytes()
         print(f"campaign index, {args.campaigns:,} campaigns")
         print(f"  HTML: {len(html):,} bytes raw, {len(gzip.compress(html, compresslevel=6)):,} bytes gzip (-6)")
-        httpd, url = serve(Path(folder))
+        httpd, root = serve(Path(folder))
+        url = root + "project/campaigns/"
         try:
             loads, keys = measure(url, args.runs, args.campaigns)
         finally:

@@ -69,9 +69,9 @@ class Ledger:
             return None
         return round(least[0]), -round(most[0])
 
-    def optimum(self, objective: dict) -> tuple[float, dict] | None:
+    def optimum(self, objective: dict) -> tuple[float, np.ndarray] | None:
         """The least value of `Σ coefficient · unknown` over integer solutions, and a solution attaining
-        it (key → value); None if no integer solution exists.
+        it (an unknown's value at `index[key]`); None if no integer solution exists.
 
         The linear relaxation is solved first: when its optimal vertex is integral it is an integer
         solution with the relaxation's bound, so it is the integer optimum too, and the integer
@@ -89,7 +89,7 @@ class Ledger:
         if result.status != 0:  # no solution of the relaxation: none of the integer program either
             return None
         solution = np.round(result.x)
-        return float(weights @ solution), {key: solution[i] for key, i in self.index.items()}
+        return float(weights @ solution), solution
 
     def _constraints(self) -> list[LinearConstraint]:
         if not self.rows:
@@ -139,7 +139,7 @@ def narrowed(ledger: Ledger, boxes: dict) -> dict:
 
 def _joint_low(ledger: Ledger, boxes: dict) -> dict | None:
     solved = ledger.optimum({key: 1 for key in boxes})
-    return None if solved is None else solved[1]
+    return None if solved is None else {key: solved[1][ledger.index[key]] for key in boxes}
 
 
 def _joint_high(ledger: Ledger, boxes: dict) -> dict | None:
@@ -149,4 +149,4 @@ def _joint_high(ledger: Ledger, boxes: dict) -> dict | None:
         capped = joint.unknown(("joint high", key), -INFINITE, high)
         joint.relate({capped: 1, key: -1}, high=0)
     solved = joint.optimum({("joint high", key): -1 for key in boxes})
-    return None if solved is None else {key: solved[1][("joint high", key)] for key in boxes}
+    return None if solved is None else {key: solved[1][joint.index[("joint high", key)]] for key in boxes}

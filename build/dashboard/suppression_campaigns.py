@@ -177,9 +177,6 @@ class CampaignAudit:
                 terms[ledger.unknown(("months", "others"), sum(b[0] for b in rest), sum(b[1] for b in rest))] = 1
             ledger.relate(terms, registrations.system, registrations.system)
 
-    def reach(self, withheld: Withheld, campaign: str) -> tuple[int, int] | None:
-        return self.ledger(withheld).range_of(("campaign", campaign))
-
     def shortfall(self, withheld: Withheld, campaigns=None, near: str | None = None) -> dict[str, int]:
         """For each protected campaign whose reachable range is narrower than its box: by how much.
 
