@@ -25,7 +25,7 @@ from build.extract import ExtractError, Progress, RetryPolicy, run, run_per_wiki
 from build.fastread import FastReadError
 from build.queries import discover, parse_query
 from build.sources import MySQLConnection, SourceError, mysql_driver, open_source
-from tests.conftest import run_build
+from tests.conftest import require, run_build
 
 pytestmark = pytest.mark.mariadb
 
@@ -99,7 +99,7 @@ def driver(request, monkeypatch) -> str:
     """Run a test through each reader: pymysql and mysqlclient (when installed) reading everything
     themselves, and connectorx reading every statement (pymysql opening the session)."""
     if request.param == "mysqlclient" and not has_mysqlclient():
-        pytest.skip("mysqlclient is not installed (pip install mysqlclient; needs libmariadb-dev, pkg-config)")
+        require("mysqlclient is not installed (pip install mysqlclient; needs libmariadb-dev, pkg-config)")
     session_driver = "pymysql" if request.param == "connectorx" else request.param
     monkeypatch.setenv("ALMANAC_MYSQL_DRIVER", session_driver)
     monkeypatch.setenv("ALMANAC_MYSQL_READER", "connectorx" if request.param == "connectorx" else "driver")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pymysql
 import pytest
 
-from tests.conftest import AS_OF, run_build
+from tests.conftest import AS_OF, require, run_build
 
 pytestmark = pytest.mark.mariadb
 
@@ -78,7 +78,7 @@ READERS = {  # reader → (session driver, ALMANAC_MYSQL_READER)
 @pytest.mark.parametrize("driver", sorted(READERS))
 def test_duckdb_and_mariadb_publish_identical_data_files(demo_site, mariadb_demo, tmp_path, driver):
     if driver == "mysqlclient" and not has_mysqlclient():
-        pytest.skip("mysqlclient is not installed (pip install mysqlclient; needs libmariadb-dev, pkg-config)")
+        require("mysqlclient is not installed (pip install mysqlclient; needs libmariadb-dev, pkg-config)")
     dashboard, replica = mariadb_demo
     out = tmp_path / "site-mariadb"
     result = run_build(
