@@ -202,7 +202,7 @@ def test_driver_arguments_use_each_drivers_names(home):
         "write_timeout": 120,
         "autocommit": True,
         "user": "u",
-        "password": "pw",
+        "password": b"pw",  # UTF-8 bytes: pymysql would send a str as latin-1
         "database": "d",
     }
     arguments = driver_arguments(mysqldb, got, 60)
