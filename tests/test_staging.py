@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from build import staging
+from build.datasets import write_if_changed
 from build.places import SITE_MARKER
 from build.staging import Layout, StagingError
 
@@ -17,9 +18,13 @@ OLD_MTIME = 1_600_000_000
 def make_site(out: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
         path = out / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        write(path, text)
         os.utime(path, (OLD_MTIME, OLD_MTIME))
+
+
+def write(path: Path, text: str) -> None:
+    """As a build writes a file: never in place (staging holds links to the published build's files)."""
+    write_if_changed(path, text.encode())
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -33,8 +38,7 @@ def snapshot(folder: Path) -> dict[str, str]:
 def publish(out: Path, state: Path, files: dict[str, str], keep: int = 3) -> Path:
     stage = staging.prepare(out, state)
     for name, text in files.items():
-        (stage / name).parent.mkdir(parents=True, exist_ok=True)
-        (stage / name).write_text(text)
+        write(stage / name, text)
     return staging.swap(stage, out, keep=keep)
 
 
@@ -58,8 +62,25 @@ def test_the_output_is_a_relative_link_to_a_build_in_the_state_folder(places):
     assert (state / ".gitignore").read_text().splitlines()[-1] == "*"
 
 
-def test_prepare_copies_content_and_mtimes(places):
+def test_prepare_links_the_published_files_and_a_build_writes_beside_them(places):
     out, state = places
+    stage = staging.prepare(out, state)
+    assert snapshot(stage) == snapshot(out)
+    for path in stage.rglob("*.csv"):
+        assert path.stat().st_mtime == OLD_MTIME
+        assert path.samefile(out / path.relative_to(stage))  # a link, not a copy
+    write(stage / "data/v1/a.csv", "x\n2\n")
+    assert (out / "data/v1/a.csv").read_text() == "x\n1\n"  # the published build keeps its own file
+    assert not (stage / SITE_MARKER).samefile(out / SITE_MARKER)
+
+
+def test_prepare_copies_where_links_cannot_be_made(places, monkeypatch):
+    out, state = places
+
+    def other_file_system(source, target):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(staging.os, "link", other_file_system)
     stage = staging.prepare(out, state)
     assert snapshot(stage) == snapshot(out)
     for path in stage.rglob("*.csv"):
@@ -71,7 +92,7 @@ def test_a_new_build_replaces_the_site_and_the_old_build_is_not_touched(places):
     out, state = places
     first = out.resolve()
     stage = staging.prepare(out, state)
-    (stage / "index.html").write_text("new page")
+    write(stage / "index.html", "new page")
     (stage / "data/v1/b.csv").unlink()
     assert snapshot(out)["index.html"] == "old page"
     staging.swap(stage, out)
@@ -106,7 +127,7 @@ def test_a_failed_build_is_discarded_and_the_site_is_untouched(places):
     out, state = places
     before, target = snapshot(out), out.resolve()
     stage = staging.prepare(out, state)
-    (stage / "index.html").write_text("half written")
+    write(stage / "index.html", "half written")
     staging.discard(stage)
     assert snapshot(out) == before and out.resolve() == target
     assert not stage.exists()
@@ -133,7 +154,7 @@ def test_a_restored_data_archive_is_migrated_into_the_first_build(tmp_path):
 def test_a_crash_before_the_switch_leaves_the_site_and_is_cleaned_up(places):
     out, state = places
     stage = staging.prepare(out, state)
-    (stage / "index.html").write_text("never published")
+    write(stage / "index.html", "never published")
     stray = out.with_name(".site.almanac-link-999999")
     os.symlink("nowhere", stray)
     stage = staging.prepare(out, state)  # the next build
@@ -166,9 +187,14 @@ def test_swap_refuses_a_folder_that_prepare_did_not_make(places, tmp_path):
     assert snapshot(out)["index.html"] == "old page"
 
 
-def test_a_failed_copy_gives_an_error_naming_the_folders_and_leaves_no_staging(places):
+def test_a_failed_copy_gives_an_error_naming_the_folders_and_leaves_no_staging(places, monkeypatch):
     out, state = places
-    os.mkfifo(out / "pipe")  # copy2 refuses special files, as it would a disk-full error
+
+    def disk_full(source, target, **options):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(staging.os, "link", disk_full)
+    monkeypatch.setattr(staging.shutil, "copy2", disk_full)
     with pytest.raises(StagingError, match="staging from .*site: .*disk space"):
         staging.prepare(out, state)
     assert not Layout.of(out, state).staging.exists()
