@@ -23,7 +23,7 @@ import pytest
 from build.config import SourceSettings, load_settings
 from build.extract import ExtractError, Progress, RetryPolicy, run, run_per_wiki, run_query, summarize_wikis
 from build.fastread import FastReadError
-from build.queries import discover, parse_query
+from build.queries import bind, discover, parse_query, parse_sql, to_sql
 from build.sources import MySQLConnection, SourceError, mysql_driver, open_source
 from tests.conftest import require, run_build
 
@@ -682,3 +682,23 @@ def test_auto_reads_with_connectorx_except_per_wiki(make_database, monkeypatch, 
     messages = [r.getMessage() for r in caplog.records]
     assert any("reads with connectorx" in m for m in messages)
     assert any("per-wiki statements are many and small" in m for m in messages)
+
+
+HOSTILE_NAMES = ["O'Brien", "back\\slash", "C:\\new\\table", "trailing\\", "''", "100%_sure", 'say "hi"', "Zoë 日本"]
+
+
+def test_a_list_parameter_reaches_mariadb_as_the_same_strings(database):
+    """A list parameter's values are written into the SQL as text (build/sql.py `_value_sql`): every
+    hostile name, and only those, is found by IN on the real server."""
+    execute(database, "CREATE TABLE names (name VARCHAR(64) COLLATE utf8mb4_bin)")
+    for name in [*HOSTILE_NAMES, "OBrien", "backslash", "C:\\\\new"]:
+        execute(database, "INSERT INTO names VALUES (%s)", args=(name,))
+    bound = bind(parse_sql("SELECT name FROM names WHERE name IN :names", "x.sql", 1), {"names": HOSTILE_NAMES}, "x")
+    connection = admin(database)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(to_sql(bound, "mysql"))
+            found = sorted(row[0] for row in cursor.fetchall())
+    finally:
+        connection.close()
+    assert found == sorted(HOSTILE_NAMES)

@@ -71,6 +71,22 @@ def test_bind_quotes_hostile_values_for_each_dialect():
     assert sorted(connection.execute(to_sql(bound, "duckdb")).fetchall()) == [("back\\slash",), ("o'k",)]
 
 
+def test_a_long_list_is_written_as_text_with_each_dialects_quoting():
+    names = [f"user {i}'s \\ name" for i in range(20_000)]
+    bound = bind(parse_sql("SELECT name FROM t WHERE name IN :names", "x.sql", 1), {"names": names}, "x.sql")
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE t (name VARCHAR)")
+    connection.executemany("INSERT INTO t VALUES (?)", [[name] for name in names[::1000]] + [["user 1's name"]])
+    assert sorted(connection.execute(to_sql(bound, "duckdb")).fetchall()) == sorted((n,) for n in names[::1000])
+    assert to_sql(bound, "mysql").count("\\\\") == len(names)  # MySQL reads a backslash escape
+
+
+def test_a_query_holding_a_list_marker_text_is_refused_not_guessed():
+    tree = parse_sql("SELECT 'almanac-list-names-1' AS m FROM t WHERE name IN :names", "x.sql", 1)
+    with pytest.raises(QueryError, match="marker is not unique"):
+        to_sql(bind(tree, {"names": ["a"]}, "x.sql"), "duckdb")
+
+
 def test_unknown_parameter_is_named():
     tree = parse_sql("SELECT :nope AS n", "x.sql", 1)
     with pytest.raises(QueryError, match="unknown parameter :nope"):
