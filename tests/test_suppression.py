@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import AS_OF, ROOT, run_build
+from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from build.dashboard import cohorts, suppression
@@ -41,7 +42,7 @@ def read(site, name: str) -> pd.DataFrame:
 
 
 class Program:
-    """Unknowns with bounds and rows `low ≤ Σ coef·x ≤ high`; `reach(key)` is the attacker's answer."""
+    """Unknowns with bounds and rows `low ≤ Σ coef·x ≤ high`; `reaches(keys)` is the attacker's answer."""
 
     def __init__(self):
         self.index, self.lows, self.highs, self.rows = {}, [], [], []
@@ -57,25 +58,46 @@ class Program:
         if terms:
             self.rows.append((dict(terms), low, high))
 
-    def reach(self, key):
-        matrix = np.zeros((len(self.rows), len(self.lows)))
-        for number, (terms, _, _) in enumerate(self.rows):
-            for name, coefficient in terms.items():
-                matrix[number, self.index[name]] += coefficient
+    def reaches(self, keys) -> dict:
+        """{key: (least, most)} over every integer solution, exactly: a key whose bound some solution
+        attains needs no program of its own (two joint programs first, then each solve's solution settles
+        every key it shows at a bound), the rest get one integer program per open end."""
+        entries = [
+            (number, self.index[name], coefficient)
+            for number, (terms, _, _) in enumerate(self.rows)
+            for name, coefficient in terms.items()
+        ]
+        rows, columns, values = zip(*entries, strict=True) if entries else ((), (), ())
+        matrix = sparse.csr_array((values, (rows, columns)), shape=(len(self.rows), len(self.lows)))
         constraints = [LinearConstraint(matrix, [r[1] for r in self.rows], [r[2] for r in self.rows])]
-        ends = []
-        for sign in (1, -1):
-            objective = np.zeros(len(self.lows))
-            objective[self.index[key]] = sign
+        lows, highs = np.array(self.lows, dtype=float), np.array(self.highs, dtype=float)
+        columns_of = {key: self.index[key] for key in keys}
+        reach = {key: [None, None] for key in keys}
+
+        def solve(objective):
             result = milp(
-                objective,
-                constraints=constraints,
-                bounds=Bounds(self.lows, self.highs),
-                integrality=np.ones(len(self.lows)),
+                objective, constraints=constraints, bounds=Bounds(lows, highs), integrality=np.ones(len(lows))
             )
             assert result.status == 0, f"the published numbers contradict each other ({result.message})"
-            ends.append(round(sign * result.fun))
-        return tuple(ends)
+            solution = np.round(result.x)
+            for key, column in columns_of.items():  # a bound some solution attains is that end's reach
+                if solution[column] == lows[column]:
+                    reach[key][0] = int(lows[column])
+                if solution[column] == highs[column]:
+                    reach[key][1] = int(highs[column])
+            return result
+
+        for sign in (1, -1):
+            objective = np.zeros(len(lows))
+            objective[list(columns_of.values())] = sign
+            solve(objective)
+        for key, column in columns_of.items():
+            for end, sign in ((0, 1), (1, -1)):
+                if reach[key][end] is None:
+                    objective = np.zeros(len(lows))
+                    objective[column] = sign
+                    reach[key][end] = round(sign * solve(objective).fun)
+        return {key: tuple(ends) for key, ends in reach.items()}
 
 
 def _number(value):
@@ -147,11 +169,10 @@ def month_attack(site, k_min: int) -> list[dict]:
                         continue
                     bound = sum(a for _, a, _ in chosen) + edits - sum(e for _, _, e in chosen)
                     program.row({total: 1}, high=bound)
-    result = []
-    for key, box in boxes.items():
-        reach = program.reach(key)
-        result.append({"key": (key[0], *map(month_text, key[1:])), "reach": reach, "box": box})
-    return result
+    reaches = program.reaches(list(boxes))
+    return [
+        {"key": (key[0], *map(month_text, key[1:])), "reach": reaches[key], "box": box} for key, box in boxes.items()
+    ]
 
 
 def campaign_attack(site, k_min: int, as_of: str) -> list[dict]:
@@ -189,7 +210,8 @@ def campaign_attack(site, k_min: int, as_of: str) -> list[dict]:
         program.row({own: -1, **{("program", s): 1 for s in members}}, low=0)
         if value is None:
             boxes[own] = (0, min(k_min - 1, int(row.participants)))
-    return [{"key": key, "reach": program.reach(key), "box": box} for key, box in boxes.items()]
+    reaches = program.reaches(list(boxes))
+    return [{"key": key, "reach": reaches[key], "box": box} for key, box in boxes.items()]
 
 
 def narrowed(results: list[dict], keys=None) -> list[dict]:
