@@ -353,8 +353,15 @@ def _resolve(value, context: dict):
     return value
 
 
-def compile_chart(definition: ChartDef, dataset: Dataset, context: dict | None = None) -> CompiledChart:
-    """Build `definition` once against `dataset`, with a placeholder for the data URL."""
+def compile_chart(
+    definition: ChartDef, dataset: Dataset, context: dict | None = None, *, validate: bool = True
+) -> CompiledChart:
+    """Build `definition` once against `dataset`, with a placeholder for the data URL.
+
+    `validate` checks a helper's Vega-Lite against its JSON Schema (Altair's jsonschema pass, about 2 s
+    of a small build): `check_charts` does, for every chart before any query runs; the build's own
+    compile with the rows does not (the rows change values, not the spec's shape; vl-convert still
+    compiles every spec to Vega and fails on one it cannot read)."""
     if dataset.name != definition.dataset:
         raise ChartError(f"chart {definition.id!r} draws {definition.dataset!r}, not {dataset.name!r}")
     fmt = {"type": "json", **({"parse": dict(definition.parse)} if definition.parse else {})}
@@ -365,7 +372,7 @@ def compile_chart(definition: ChartDef, dataset: Dataset, context: dict | None =
             helper = chart_helpers.HELPERS[definition.helper]
             shape = chart_helpers.Shape(dataset.records() if len(dataset.frame) else [], complete)
             chart = helper(alt.Data(url=URL_TOKEN, format=fmt), shape, **args)
-            spec = chart.properties(description=definition.description).to_dict()
+            spec = chart.properties(description=definition.description).to_dict(validate=validate)
         else:
             spec = {**copy.deepcopy(definition.spec), "data": {"url": URL_TOKEN, "format": fmt}}
             spec["description"] = definition.description
@@ -388,14 +395,14 @@ def compile_charts(
             continue
         dataset = datasets[definition.dataset]
         if cache is None or not cache.enabled:
-            compiled[chart_id] = compile_chart(definition, dataset, context)
+            compiled[chart_id] = compile_chart(definition, dataset, context, validate=False)
             continue
         from build.cache import frame_digest
 
         key = cache.key("chart", repr(definition), context, repr(dataset.columns), frame_digest(dataset.frame))
         known = cache.get("chart", key)
         if known is None:
-            chart = compile_chart(definition, dataset, context)
+            chart = compile_chart(definition, dataset, context, validate=False)
             known = (chart.spec, chart.complete)
             cache.put("chart", key, known, {"chart": chart_id})
         compiled[chart_id] = CompiledChart(definition, dataset, *known)
