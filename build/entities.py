@@ -168,7 +168,8 @@ def publish_entity_data(
     """Write every entity's own rows of each published dataset with its key column; remove vanished ones.
 
     A part whose rows are those the cache's manifest names, and whose files the staging folder still holds
-    (the same sha256), is not serialised again."""
+    (the same sha256), is not serialised again; when the whole dataset is the one the manifest was made
+    from, its parts' rows are too, and are not hashed one by one."""
     cache = cache or Cache.off()
     written: list[EntityFile] = []
     for kind in kinds:
@@ -180,25 +181,41 @@ def publish_entity_data(
         for dataset in sorted(split_datasets, key=lambda d: d.name):
             key = cache.key("entity-files", kind, dataset.name, dataset.version, repr(dataset.columns))
             before, after = cache.get("entity-files", key) or {}, {}
+            whole = frame_digest(dataset.frame) if cache.enabled else None
+            unchanged = whole is not None and before.get(WHOLE_DATASET) == whole
             for value, part in split(dataset, kind.key).items():
                 if value not in slugs:
                     continue
-                files = _write_entity(kind, slugs[value], ids[value], part, out_dir, before, after)
+                files = _write_entity(kind, slugs[value], ids[value], part, out_dir, before, after, unchanged)
                 written += files
+            after[WHOLE_DATASET] = whole
             cache.put("entity-files", key, after, {"kind": kind.folder, "dataset": dataset.name, "parts": len(after)})
         for version in sorted({d.version for d in datasets.values()}):
             remove_vanished(data_folder(out_dir, version) / kind.folder, set(slugs.values()), {".csv", ".json"})
     return written
 
 
+WHOLE_DATASET = ""  # the manifest's key for the digest of the whole dataset (no file path is empty)
+
+
 def _write_entity(
-    kind: EntityKind, slug: str, entity_id, part: Dataset, out_dir: Path, before: dict, after: dict
+    kind: EntityKind,
+    slug: str,
+    entity_id,
+    part: Dataset,
+    out_dir: Path,
+    before: dict,
+    after: dict,
+    unchanged: bool = False,
 ) -> list[EntityFile]:
     """The part's CSV and JSON: kept when `before` (the cache's manifest) made them from the same rows and
-    they are still in place, else written. `after` gets each file's (rows digest, bytes, sha256)."""
-    folder, rows = data_folder(out_dir, part.version), frame_digest(part.frame)
+    they are still in place, else written. `after` gets each file's (rows digest, bytes, sha256).
+    `unchanged`: the whole dataset is the one `before` was made from, so a part `before` knows has its rows."""
     paths = {extension: data_path(kind, slug, part, extension) for extension in ("csv", "json")}
     known = [before.get(path) for path in paths.values()]
+    folder = data_folder(out_dir, part.version)
+    rows = known[0][0] if unchanged and known[0] and known[1] and known[0][0] == known[1][0] else None
+    rows = rows or frame_digest(part.frame)
     pairs = zip(known, paths.values(), strict=True)
     if not all(k and k[0] == rows and _holds(folder / path, k[1], k[2]) for k, path in pairs):
         contents = {"csv": to_csv_bytes(part), "json": to_json_bytes(part)}
