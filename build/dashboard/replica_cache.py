@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,8 @@ from build import extract
 from build.cache import digest
 from build.dashboard import cohorts
 from build.derivations import Stage
+
+log = logging.getLogger("almanac")
 
 FORMAT = 2  # of the stored entries; a change starts a fresh replica cache
 
@@ -49,6 +52,15 @@ def look_up(stage: Stage, query, targets: dict[str, list[str]], period: dict[str
             cached_rows += [(wiki, name, day) for day in days if start <= day + "000000" < begin]
             if begin < needed_by_person.get((wiki, name), end):
                 asks.setdefault(begin, {}).setdefault(wiki, []).append(name)
+    for begin, asked in sorted(asks.items()):
+        people = sum(len(names) for names in asked.values())
+        log.info(
+            "  %s: %d people on %d wikis asked from %s (the cache has the days before)",
+            query.name,
+            people,
+            sum(1 for names in asked.values() if names),
+            begin,
+        )
     results = [
         extract.run_per_wiki(query, settings, asked, extra_parameters={**period, "edits_from": begin})
         for begin, asked in sorted(asks.items())
