@@ -153,7 +153,8 @@ class _DuckDBStatement:
         self.description = None
 
     def execute(self, sql: str) -> None:
-        self.raw.execute(sql)
+        parameters = getattr(sql, "parameters", ())  # build/sql.py BoundSQL: a list bound as one value
+        self.raw.execute(str(sql), [*parameters]) if parameters else self.raw.execute(sql)
         self.description = self.raw.description
 
     def fetchmany(self, size: int) -> list[tuple]:

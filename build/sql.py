@@ -215,20 +215,43 @@ def _list_marker(name: str, number: int, values: list | tuple) -> exp.Expression
     return exp.Tuple(expressions=[marker])
 
 
+class BoundSQL(str):
+    """SQL text with the values of its `?` placeholders, in order, for a driver that binds them."""
+
+    parameters: tuple = ()
+
+
 def to_sql(tree: exp.Expression, dialect: str) -> str:
-    """Generate SQL for `dialect` ('mysql' or 'duckdb'), with our fixes for sqlglot's gaps."""
+    """Generate SQL for `dialect` ('mysql' or 'duckdb'), with our fixes for sqlglot's gaps.
+
+    A list parameter is written in as literals; on DuckDB, `x IN :list` becomes `x IN (SELECT UNNEST(?))`
+    with the list bound as one value (a BoundSQL): DuckDB binds 50,000 literals one by one, about 20 µs
+    each, and a bound list in a fraction of that."""
     if dialect == "duckdb" and tree.find(exp.TimestampDiff):
         tree = tree.copy().transform(_fix_for_duckdb)
     text = tree.sql(dialect=dialect, comments=False)  # MySQL would run a /*! … */ comment
-    for marker in tree.find_all(exp.Literal):
-        values = marker.meta.get(LIST_VALUES) if marker.is_string else None
-        if values is None:
-            continue
-        written = marker.sql(dialect=dialect)
+    markers = [node for node in tree.find_all(exp.Literal) if node.is_string and LIST_VALUES in (node._meta or {})]
+    parameters = []
+    for marker in sorted(markers, key=lambda node: text.find(node.sql(dialect=dialect))):  # the ?s' order
+        values, written = marker.meta[LIST_VALUES].values, marker.sql(dialect=dialect)
         if text.count(written) != 1:  # the query holds the marker's text itself: never guess
             raise QueryError(f"cannot write the list parameter {marker.name!r}: its marker is not unique")
-        text = text.replace(written, ", ".join(_value_sql(value, dialect) for value in values.values))
-    return text
+        if dialect == "duckdb" and isinstance(marker.parent and marker.parent.parent, exp.In) and _uniform(values):
+            text = text.replace(written, "SELECT UNNEST(?)")
+            parameters.append(list(values))
+        else:
+            text = text.replace(written, ", ".join(_value_sql(value, dialect) for value in values))
+    if not parameters:
+        return text
+    bound = BoundSQL(text)
+    bound.parameters = tuple(parameters)
+    return bound
+
+
+def _uniform(values: tuple) -> bool:
+    """All strings or all integers: a list DuckDB binds as one typed value."""
+    kinds = {int if isinstance(v, int) and not isinstance(v, bool) else type(v) for v in values}
+    return kinds == {str} or kinds == {int}
 
 
 def _value_sql(value, dialect: str) -> str:

@@ -68,7 +68,12 @@ def test_bind_quotes_hostile_values_for_each_dialect():
     connection.execute("CREATE TABLE t (name VARCHAR, d DATE)")
     connection.execute("INSERT INTO t VALUES ('o''k', '2024-01-01'), ('back\\slash', '2024-01-01')")
     connection.execute("INSERT INTO t VALUES ('x', '2024-01-01')")
-    assert sorted(connection.execute(to_sql(bound, "duckdb")).fetchall()) == [("back\\slash",), ("o'k",)]
+    assert sorted(run_duckdb(connection, to_sql(bound, "duckdb"))) == [("back\\slash",), ("o'k",)]
+
+
+def run_duckdb(connection, sql: str) -> list[tuple]:
+    """As build/sources.py runs a statement: its bound list parameters (BoundSQL) with it."""
+    return connection.execute(str(sql), [*getattr(sql, "parameters", ())]).fetchall()
 
 
 def test_a_long_list_is_written_as_text_with_each_dialects_quoting():
@@ -77,8 +82,22 @@ def test_a_long_list_is_written_as_text_with_each_dialects_quoting():
     connection = duckdb.connect()
     connection.execute("CREATE TABLE t (name VARCHAR)")
     connection.executemany("INSERT INTO t VALUES (?)", [[name] for name in names[::1000]] + [["user 1's name"]])
-    assert sorted(connection.execute(to_sql(bound, "duckdb")).fetchall()) == sorted((n,) for n in names[::1000])
+    duckdb_sql = to_sql(bound, "duckdb")
+    assert "IN (SELECT UNNEST(?))" in duckdb_sql and duckdb_sql.parameters == (names,)  # bound, not 20,000 literals
+    assert sorted(run_duckdb(connection, duckdb_sql)) == sorted((n,) for n in names[::1000])
     assert to_sql(bound, "mysql").count("\\\\") == len(names)  # MySQL reads a backslash escape
+    assert not hasattr(to_sql(bound, "mysql"), "parameters")
+
+
+def test_a_list_of_mixed_types_is_written_as_literals_on_duckdb():
+    tree = parse_sql("SELECT n FROM t WHERE n IN :mixed AND n IN :names", "x.sql", 1)
+    bound = bind(tree, {"mixed": [1, "2"], "names": ["1", "3"]}, "x.sql")
+    sql = to_sql(bound, "duckdb")
+    assert "n IN (1, '2')" in sql and sql.parameters == (["1", "3"],)
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE t (n VARCHAR)")
+    connection.execute("INSERT INTO t VALUES ('1'), ('2'), ('3')")
+    assert run_duckdb(connection, sql) == [("1",)]
 
 
 def test_a_query_holding_a_list_marker_text_is_refused_not_guessed():
