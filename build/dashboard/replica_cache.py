@@ -27,8 +27,6 @@ log = logging.getLogger("almanac")
 
 FORMAT = 2  # of the stored entries; a change starts a fresh replica cache
 
-Known = tuple[str, str, tuple[str, ...]]  # (first, until, days): every edit day in [first, until) is in days
-
 
 def look_up(stage: Stage, query, targets: dict[str, list[str]], period: dict[str, str]):
     """extract.run_per_wiki for `targets` over `period`, asking the replicas only what the cache lacks."""
@@ -53,14 +51,9 @@ def look_up(stage: Stage, query, targets: dict[str, list[str]], period: dict[str
             if begin < needed_by_person.get((wiki, name), end):
                 asks.setdefault(begin, {}).setdefault(wiki, []).append(name)
     for begin, asked in sorted(asks.items()):
-        people = sum(len(names) for names in asked.values())
-        log.info(
-            "  %s: %d people on %d wikis asked from %s (the cache has the days before)",
-            query.name,
-            people,
-            sum(1 for names in asked.values() if names),
-            begin,
-        )
+        if people := sum(len(names) for names in asked.values()):
+            whence = "the first window's start" if begin == start else "where the cache ends"
+            log.info("  %s: %d people asked for their edits from %s (%s)", query.name, people, begin, whence)
     results = [
         extract.run_per_wiki(query, settings, asked, extra_parameters={**period, "edits_from": begin})
         for begin, asked in sorted(asks.items())
