@@ -180,22 +180,18 @@ def publish_entity_data(
         split_datasets = [d for d in datasets.values() if d.publish and kind.key in d.column_names]
         for dataset in sorted(split_datasets, key=lambda d: d.name):
             key = cache.key("entity-files", kind, dataset.name, dataset.version, repr(dataset.columns))
-            before, after = cache.get("entity-files", key) or {}, {}
-            whole = frame_digest(dataset.frame) if cache.enabled else None
-            unchanged = whole is not None and before.get(WHOLE_DATASET) == whole
+            rows_before, before = cache.get("entity-files", key) or (None, {})
+            rows, after = frame_digest(dataset.frame) if cache.enabled else None, {}
+            same_rows = rows is not None and rows == rows_before
             for value, part in split(dataset, kind.key).items():
                 if value not in slugs:
                     continue
-                files = _write_entity(kind, slugs[value], ids[value], part, out_dir, before, after, unchanged)
-                written += files
-            after[WHOLE_DATASET] = whole
-            cache.put("entity-files", key, after, {"kind": kind.folder, "dataset": dataset.name, "parts": len(after)})
+                written += _write_entity(kind, slugs[value], ids[value], part, out_dir, before, after, same_rows)
+            about = {"kind": kind.folder, "dataset": dataset.name, "files": len(after)}
+            cache.put("entity-files", key, (rows, after), about)
         for version in sorted({d.version for d in datasets.values()}):
             remove_vanished(data_folder(out_dir, version) / kind.folder, set(slugs.values()), {".csv", ".json"})
     return written
-
-
-WHOLE_DATASET = ""  # the manifest's key for the digest of the whole dataset (no file path is empty)
 
 
 def _write_entity(
@@ -206,16 +202,15 @@ def _write_entity(
     out_dir: Path,
     before: dict,
     after: dict,
-    unchanged: bool = False,
+    same_rows: bool = False,
 ) -> list[EntityFile]:
     """The part's CSV and JSON: kept when `before` (the cache's manifest) made them from the same rows and
     they are still in place, else written. `after` gets each file's (rows digest, bytes, sha256).
-    `unchanged`: the whole dataset is the one `before` was made from, so a part `before` knows has its rows."""
+    `same_rows`: the whole dataset is the one `before` was made from, so a part it knows has the same rows."""
     paths = {extension: data_path(kind, slug, part, extension) for extension in ("csv", "json")}
     known = [before.get(path) for path in paths.values()]
     folder = data_folder(out_dir, part.version)
-    rows = known[0][0] if unchanged and known[0] and known[1] and known[0][0] == known[1][0] else None
-    rows = rows or frame_digest(part.frame)
+    rows = known[0][0] if same_rows and all(known) else frame_digest(part.frame)
     pairs = zip(known, paths.values(), strict=True)
     if not all(k and k[0] == rows and _holds(folder / path, k[1], k[2]) for k, path in pairs):
         contents = {"csv": to_csv_bytes(part), "json": to_json_bytes(part)}
