@@ -236,7 +236,8 @@ def to_sql(tree: exp.Expression, dialect: str) -> str:
         values, written = marker.meta[LIST_VALUES].values, marker.sql(dialect=dialect)
         if text.count(written) != 1:  # the query holds the marker's text itself: never guess
             raise QueryError(f"cannot write the list parameter {marker.name!r}: its marker is not unique")
-        if dialect == "duckdb" and isinstance(marker.parent and marker.parent.parent, exp.In) and _uniform(values):
+        in_list = isinstance(marker.parent, exp.Tuple) and isinstance(marker.parent.parent, exp.In)
+        if dialect == "duckdb" and in_list and _uniform(values):
             text = text.replace(written, "SELECT UNNEST(?)")
             parameters.append(list(values))
         else:
@@ -255,7 +256,8 @@ def _uniform(values: tuple) -> bool:
 
 
 def _value_sql(value, dialect: str) -> str:
-    """One list value as a literal of `dialect`, as sqlglot would write it."""
+    """One list value as a literal of `dialect` that reads back as the value (sqlglot's quoting rules;
+    MySQL's with backslash escapes, as sqlglot assumes, so not for a server in NO_BACKSLASH_ESCAPES)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str):

@@ -7,6 +7,7 @@ import duckdb
 import pytest
 
 from build.queries import QueryError, bind, discover, parse_query, parse_sql, to_sql
+from build.sources import DuckDBConnection
 
 ROOT = Path(__file__).parents[1]
 GOOD_HEADER = """/*
@@ -72,8 +73,8 @@ def test_bind_quotes_hostile_values_for_each_dialect():
 
 
 def run_duckdb(connection, sql: str) -> list[tuple]:
-    """As build/sources.py runs a statement: its bound list parameters (BoundSQL) with it."""
-    return connection.execute(str(sql), [*getattr(sql, "parameters", ())]).fetchall()
+    """Run `sql` through the build's own DuckDB connection (build/sources.py), which binds a BoundSQL's lists."""
+    return DuckDBConnection("test", connection, "in-memory DuckDB").execute(sql)[1]
 
 
 def test_a_long_list_is_written_as_text_with_each_dialects_quoting():
