@@ -22,6 +22,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from . import failures
@@ -272,7 +273,7 @@ def run_per_wiki(
     progress = Progress(query.name)
     try:
         for dbname in sorted(targets):
-            names = sorted(set(targets[dbname]))
+            names = sorted_names(targets[dbname])
             wikis[dbname], rows = _read_wiki(query, settings, dbname, names, base, batch_size, retry, progress)
             frames.extend(rows)
     finally:
@@ -292,6 +293,15 @@ def run_per_wiki(
         return None, str(schema_error), wikis
     log.info("%-28s %8d rows  %d wikis", query.name, len(dataset.frame), len(targets) - len(failed))
     return dataset, error, wikis
+
+
+def sorted_names(names) -> list[str]:
+    """`names` sorted without repeats; names already so (as callers usually give them) are only checked,
+    which takes milliseconds where sorting a wiki's 700,000 names again takes a second."""
+    array = np.asarray(names, dtype=object)
+    if len(array) > 1 and not (array[1:] > array[:-1]).all():
+        return sorted(set(array.tolist()))
+    return array.tolist()
 
 
 def _read_wiki(

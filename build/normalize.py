@@ -86,6 +86,15 @@ def normalize(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     return result.reset_index(drop=True)
 
 
+def combine(frames: list[pd.DataFrame], dataset: Dataset) -> pd.DataFrame:
+    """Frames each already normalized to `dataset` (same columns and types) as one normalized frame: their
+    rows together, sorted by the key, without checking every value again."""
+    frame = pd.concat([frame[dataset.column_names] for frame in frames], ignore_index=True)
+    if dataset.sort_key and len(frame):
+        frame = frame.sort_values(list(dataset.sort_key), kind="mergesort", na_position="first")
+    return frame.reset_index(drop=True)
+
+
 class _BadRow(Exception):
     def __init__(self, position: int, problem: str):
         self.position, self.problem = position, problem

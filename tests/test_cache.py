@@ -4,6 +4,7 @@ in the state folder, never in the site."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def test_a_cached_rebuild_is_byte_identical_to_one_without_the_cache(project, tm
     config, _ = project
     build(config, tmp_path / "site")
     log = build(config, tmp_path / "site")
-    assert "page 0/" not in log and "derive 3/3" in log and "replica" in log, log  # the cache was used
+    assert "page 0/" not in log and re.search(r"derive (\d+)/\1,", log) and "replica" in log, log  # all hits
     assert (tmp_path / "state" / "cache" / "page").is_dir()
     uncached = build(config, tmp_path / "plain", "--no-cache")
     assert "cache off (--no-cache)" in uncached

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from build.datasets import Column, Dataset
@@ -169,7 +170,10 @@ def edit_targets(
     """Which usernames to look up on which replica: {dbname: sorted usernames} (unmapped rows left out)."""
     pairs = lookups(new_editors, campaign_wikis, retention_wikis)
     pairs = pairs[pairs["problem"].isna()]
-    return {wiki: sorted(set(group["username"])) for wiki, group in pairs.groupby("wiki", sort=True)}
+    # Plain arrays: iterating pandas' strings one by one costs seconds for a million people.
+    wikis, names = pairs["wiki"].to_numpy(dtype=object), pairs["username"].to_numpy(dtype=object)
+    rows_by_wiki = pd.Series(np.arange(len(pairs))).groupby(wikis).indices
+    return {wiki: sorted(set(names[rows].tolist())) for wiki, rows in sorted(rows_by_wiki.items())}
 
 
 def campaign_needs(

@@ -2,11 +2,12 @@
 `[retention] replica_lag_days` (the margin for replica lag) cannot change, so they are asked once and
 read from the build cache afterwards; each build asks the replicas only for the days after what it has.
 
-Per wiki the cache holds {username: (first, until, days)}: every edit day of that person on that wiki
-in [first, until), stamps as 'YYYYMMDDHHMMSS' (plain tuples: 400,000 people pickle and load in a fraction
-of the time dataclasses take). A lookup for the period [edits_from, edits_until) gives a
-person's days from the cache up to `until` and asks the replica for the rest; the rows are the same as
-one query over the whole period would give (tests/test_cache.py builds both ways and compares).
+Per wiki the cache holds a `Known`: the people asked, each with the period [first, until) their days are
+known for (stamps 'YYYYMMDDHHMMSS'), and every edit day of theirs in it, as plain arrays (400,000 people
+load in a fraction of a second, and a lookup is a few vectorised passes, not a loop over people). A lookup
+for the period [edits_from, edits_until) gives a person's days from the cache up to `until` and asks the
+replica for the rest; the rows are the same as one query over the whole period would give
+(tests/test_replica_cache.py builds both ways over several as-of dates and compares).
 """
 
 from __future__ import annotations
@@ -22,10 +23,43 @@ from build import extract
 from build.cache import digest
 from build.dashboard import cohorts
 from build.derivations import Stage
+from build.normalize import combine
 
 log = logging.getLogger("almanac")
 
-FORMAT = 2  # of the stored entries; a change starts a fresh replica cache
+FORMAT = 3  # of the stored entries; a change starts a fresh replica cache
+NOTHING = np.array([], dtype=object)
+
+
+@dataclasses.dataclass(frozen=True)
+class Known:
+    """What the cache holds for one wiki: `names` (sorted, unique), each known for [first[i], until[i]),
+    and their edit days: names[who[j]] edited on days[j] ('YYYYMMDD'), sorted by name, then day."""
+
+    names: np.ndarray = dataclasses.field(default_factory=lambda: NOTHING)
+    first: np.ndarray = dataclasses.field(default_factory=lambda: NOTHING)
+    until: np.ndarray = dataclasses.field(default_factory=lambda: NOTHING)
+    who: np.ndarray = dataclasses.field(default_factory=lambda: np.array([], dtype=np.int64))
+    days: np.ndarray = dataclasses.field(default_factory=lambda: NOTHING)
+
+    def positions(self, names: np.ndarray) -> np.ndarray:
+        """Each name's index in `self.names`, -1 for a person not known."""
+        return pd.Index(self.names).get_indexer(names) if len(self.names) else np.full(len(names), -1)
+
+    def periods(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """first and until of the people at `positions` ("" and "" for -1, a person not known)."""
+        found = positions >= 0
+        first, until = np.full(len(positions), "", dtype=object), np.full(len(positions), "", dtype=object)
+        first[found], until[found] = self.first[positions[found]], self.until[positions[found]]
+        return first, until
+
+    def days_before(self, positions: np.ndarray, begins: np.ndarray, start: str) -> tuple[np.ndarray, np.ndarray]:
+        """(names, days): the known days in [start, begins[i]) of the people at `positions`."""
+        limit = np.full(len(self.names), start, dtype=object)  # people not asked: nothing
+        limit[positions[positions >= 0]] = begins[positions >= 0]
+        stamps = self.days + "000000"
+        keep = ((stamps >= start) & (stamps < limit[self.who])).astype(bool)
+        return self.names[self.who[keep]], self.days[keep]
 
 
 def look_up(stage: Stage, query, targets: dict[str, list[str]], period: dict[str, str]):
@@ -36,48 +70,58 @@ def look_up(stage: Stage, query, targets: dict[str, list[str]], period: dict[str
     final = min((settings.as_of - lag).strftime("%Y%m%d") + "000000", end)  # days before this are kept
     if not cache.enabled or final <= start:
         return extract.run_per_wiki(query, settings, targets, extra_parameters=period)
-    needed = _needed_until(stage, end)
-    needed_by_person = dict(zip(needed.index, needed.to_numpy(), strict=True))
+    inputs = [stage.datasets[name] for name in ("campaign_new_editors", "campaign_wikis", "campaigns")]
+    needed = stage.cached("derive", "needed_until", inputs, lambda: _needed_until(stage, end), end)
     keys = {wiki: _key(query, settings, wiki) for wiki in targets}
-    known = {wiki: cache.get("replica", keys[wiki]) or {} for wiki in targets}
+    known = {wiki: _stored(cache.get("replica", keys[wiki])) for wiki in targets}
     asks: dict[str, dict[str, list[str]]] = {start: {}}  # edits_from → {wiki: usernames}
-    cached_rows = []
-    for wiki, names in sorted(targets.items()):
-        asks[start].setdefault(wiki, [])  # every wiki is opened, as without the cache (its status, its lag)
-        for name in sorted(set(names)):
-            first, until, days = known[wiki].get(name) or ("", "", ())
-            begin = min(until, end) if first <= start < until else start
-            cached_rows += [(wiki, name, day) for day in days if start <= day + "000000" < begin]
-            if begin < needed_by_person.get((wiki, name), end):
-                asks.setdefault(begin, {}).setdefault(wiki, []).append(name)
-    for begin, asked in sorted(asks.items()):
-        if people := sum(len(names) for names in asked.values()):
+    cached = []
+    for wiki, listed in sorted(targets.items()):
+        names = np.asarray(extract.sorted_names(listed), dtype=object)
+        positions = known[wiki].positions(names)
+        first, until = known[wiki].periods(positions)
+        begins = np.where((first <= start) & (start < until), np.where(until < end, until, end), start)
+        cached.append((wiki, *known[wiki].days_before(positions, begins, start)))
+        ends = needed[wiki].reindex(names).fillna(end).to_numpy(dtype=object) if wiki in needed else end
+        asked = (begins < ends).astype(bool)
+        asks[start][wiki] = []  # every wiki is opened, as without the cache (its status, its lag)
+        for begin in sorted(pd.unique(begins[asked])):
+            asks.setdefault(begin, {})[wiki] = names[asked & (begins == begin)].tolist()
+    for begin, asked_by_wiki in sorted(asks.items()):
+        if people := sum(len(names) for names in asked_by_wiki.values()):
             whence = "the first window's start" if begin == start else "where the cache ends"
             log.info("  %s: %d people asked for their edits from %s (%s)", query.name, people, begin, whence)
     results = [
         extract.run_per_wiki(query, settings, asked, extra_parameters={**period, "edits_from": begin})
         for begin, asked in sorted(asks.items())
     ]
-    dataset, error, wikis = _merge(query, results, cached_rows)
+    dataset, error, wikis = _merge(query, results, cached)
     if dataset is None:
         return dataset, error, wikis
     _remember(stage, keys, known, asks, wikis, dataset.frame, final, query)
     return _counted_only(dataset, needed, end), error, wikis
 
 
-def _counted_only(dataset, needed: pd.Series, end: str):
+def _stored(value) -> Known:
+    return value if isinstance(value, Known) else Known()
+
+
+def _counted_only(dataset, needed: dict[str, pd.Series], end: str):
     """The rows before each person's `needed` end: the same whether a day came from the cache or the replica,
     so an unchanged rebuild's edit_days, and the derivations keyed by it, are the same too."""
     frame = dataset.frame
-    pairs = pd.MultiIndex.from_arrays([frame["wiki"], frame["username"]])
-    limit = needed.reindex(pairs).fillna(end).to_numpy() if len(needed) else np.full(len(frame), end, dtype=object)
-    keep = ((frame["edit_day"] + "000000").to_numpy(dtype=object) < limit).astype(bool)
+    wikis, names = (frame[c].to_numpy(dtype=object) for c in ("wiki", "username"))
+    limit = np.full(len(frame), end, dtype=object)
+    for wiki, rows in pd.Series(np.arange(len(frame))).groupby(wikis).indices.items():
+        if wiki in needed:
+            limit[rows] = needed[wiki].reindex(names[rows]).fillna(end).to_numpy(dtype=object)
+    keep = ((frame["edit_day"].to_numpy(dtype=object) + "000000") < limit).astype(bool)
     # Leaving rows out keeps a normalized, sorted frame so: no second normalize of a million rows.
     return dataclasses.replace(dataset, frame=frame[keep].reset_index(drop=True))
 
 
-def _needed_until(stage: Stage, end: str) -> pd.Series:
-    """The end of each person's last retention window, a stamp by (wiki, username): edits after it count in
+def _needed_until(stage: Stage, end: str) -> dict[str, pd.Series]:
+    """The end of each person's last retention window, a stamp by username, per wiki: edits after it count in
     no window (cohorts.campaign_retention counts only days inside windows), so a person known up to it is
     not asked."""
     settings = stage.settings
@@ -86,8 +130,6 @@ def _needed_until(stage: Stage, end: str) -> pd.Series:
         stage.datasets["campaign_wikis"].frame,
         settings.get("retention", "retention_wikis"),
     )
-    if not len(pairs):
-        return pd.Series([], dtype=object, index=pd.MultiIndex.from_tuples([], names=["wiki", "username"]))
     campaigns = stage.datasets["campaigns"].frame
     span = dt.timedelta(days=30 * max(settings.get("retention", "retention_windows")) + 1)
     days = {  # per campaign: the day its last window ends, as YYYYMMDD; 0 when it has no end date
@@ -98,12 +140,15 @@ def _needed_until(stage: Stage, end: str) -> pd.Series:
         {
             "wiki": pairs["wiki"].to_numpy(dtype=object),
             "username": pairs["username"].to_numpy(dtype=object),
-            "day": np.fromiter((days.get(c, 0) for c in pairs["campaign_id"]), dtype=np.int64, count=len(pairs)),
+            "day": pairs["campaign_id"].map(days).fillna(0).to_numpy(dtype=np.int64),
         }
     )
-    latest = rows.groupby(["wiki", "username"], sort=False)["day"].max()  # integers: a vectorised max
-    stamps = np.where(latest.to_numpy() > 0, latest.to_numpy().astype(str).astype(object) + "000000", "")
-    return pd.Series(np.where(stamps < end, stamps, end), index=latest.index, dtype=object)
+    needed = {}
+    for wiki, group in rows[rows["wiki"].notna()].groupby("wiki", sort=True):
+        latest = group.groupby("username", sort=False)["day"].max()  # integers: a vectorised max
+        stamps = np.where(latest.to_numpy() > 0, latest.to_numpy().astype(str).astype(object) + "000000", "")
+        needed[wiki] = pd.Series(np.where(stamps < end, stamps, end), index=latest.index, dtype=object)
+    return needed
 
 
 def _key(query, settings, wiki: str) -> str:
@@ -111,7 +156,7 @@ def _key(query, settings, wiki: str) -> str:
     return digest("replica", FORMAT, query.name, query.sql, settings.sources[query.source].url, wiki)
 
 
-def _merge(query, results, cached_rows):
+def _merge(query, results, cached):
     """One result as run_per_wiki gives it: every run's rows and the cached ones; a wiki failed in any run failed."""
     wikis: dict[str, dict] = {}
     for _, _, run_wikis in results:
@@ -123,32 +168,76 @@ def _merge(query, results, cached_rows):
     if any(dataset is None for dataset, _, _ in results):
         return None, error, wikis
     failed = {wiki for wiki, entry in wikis.items() if entry["status"] != "ok"}
-    cached = pd.DataFrame(cached_rows, columns=["wiki", "username", "edit_day"], dtype=object)
-    frames = [dataset.frame[["wiki", "username", "edit_day"]] for dataset, _, _ in results]
-    frame = pd.concat([*frames, cached], ignore_index=True)
-    frame = frame[~frame["wiki"].isin(failed)]  # a failed wiki gives no rows at all, never part of them
-    return query.empty_dataset().with_frame(frame.reset_index(drop=True)), error, wikis
+    kept = [(wiki, names, days) for wiki, names, days in cached if wiki not in failed]
+    columns = {
+        "wiki": np.concatenate([np.full(len(names), wiki, dtype=object) for wiki, names, _ in kept] or [NOTHING]),
+        "username": np.concatenate([names for _, names, _ in kept] or [NOTHING]),
+        "edit_day": np.concatenate([days for _, _, days in kept] or [NOTHING]),
+    }
+    # The cached days were published rows of an earlier build: normalized then, so only typed and sorted now.
+    from_cache = pd.DataFrame({name: pd.array(values, dtype="string") for name, values in columns.items()})
+    frames = [dataset.frame for dataset, _, _ in results]
+    frames = [frame[~frame["wiki"].isin(failed)] for frame in frames]  # a failed wiki gives no rows at all
+    dataset = query.empty_dataset()
+    return dataclasses.replace(dataset, frame=combine([*frames, from_cache], dataset)), error, wikis
 
 
 def _remember(stage: Stage, keys, known, asks, wikis, frame: pd.DataFrame, final: str, query) -> None:
     """Store, per wiki that answered, each asked person's days up to `final` (with what was known before)."""
     start = min(asks)
-    final_days = frame[((frame["edit_day"] + "000000").to_numpy(dtype=object) < final).astype(bool)]
-    found: dict[tuple[str, str], set[str]] = {}
-    columns = (final_days[c].to_numpy(dtype=object) for c in ("wiki", "username", "edit_day"))
-    for wiki, name, day in zip(*columns, strict=True):  # plain arrays: iterating pandas' strings is slow
-        found.setdefault((wiki, name), set()).add(day)
+    stamps = frame["edit_day"].to_numpy(dtype=object) + "000000"
+    final_rows = frame[(stamps < final).astype(bool)]
+    rows_by_wiki = pd.Series(np.arange(len(final_rows))).groupby(final_rows["wiki"].to_numpy(dtype=object)).indices
+    found_names, found_days = (final_rows[c].to_numpy(dtype=object) for c in ("username", "edit_day"))
     for wiki, key in keys.items():
         if wikis.get(wiki, {}).get("status") != "ok":
             continue
-        entries, changed = dict(known[wiki]), False
-        for begin, asked in asks.items():
-            for name in asked.get(wiki, []):
-                before = entries.get(name) if begin != start else None  # asked from where the cache ended
-                first, until, days = before or (start, "", ())
-                if before is None or final > until:
-                    days = found.get((wiki, name), set()) | set(days)
-                    entries[name] = (first, final, tuple(sorted(d for d in days if first <= d + "000000")))
-                    changed = True
-        if changed:  # an unchanged entry is not written again (400,000 people: seconds)
-            stage.cache.put("replica", key, entries, {"query": query.name, "wiki": wiki, "people": len(entries)})
+        before = known[wiki]
+        anew = np.asarray(asks[start].get(wiki, []), dtype=object)  # asked from the first window's start
+        later = [
+            np.asarray(by_wiki[wiki], dtype=object)
+            for begin, by_wiki in asks.items()
+            if begin != start and wiki in by_wiki
+        ]
+        later = np.concatenate(later) if later else NOTHING  # asked from where the cache ended
+        if len(later):
+            later = later[(final > before.periods(before.positions(later))[1]).astype(bool)]
+        if not len(anew) and not len(later):
+            continue  # an unchanged entry is not written again (400,000 people: seconds)
+        rows = rows_by_wiki.get(wiki, np.array([], dtype=np.int64))
+        after = _updated(before, anew, later, found_names[rows], found_days[rows], start, final)
+        stage.cache.put("replica", key, after, {"query": query.name, "wiki": wiki, "people": len(after.names)})
+
+
+def _updated(before: Known, anew, later, names, days, start: str, final: str) -> Known:
+    """`before` with the people asked anew known from `start` and those asked later from their own first
+    day, all up to `final`: their days are the ones found (the later ones' also those known before)."""
+    until = before.until.copy()
+    until[before.positions(later)] = final
+    kept = ~pd.Index(before.names).isin(anew)  # asked anew: what was known of them is replaced
+    people = pd.concat(
+        [
+            pd.DataFrame({"first": before.first[kept], "until": until[kept]}, index=before.names[kept]),
+            pd.DataFrame({"first": start, "until": final}, index=anew, dtype=object),
+        ]
+    ).sort_index()
+    found = pd.Index(names).isin(np.concatenate([anew, later]))
+    old = kept[before.who]
+    day_rows = pd.DataFrame(
+        {
+            "name": np.concatenate([before.names[before.who[old]], names[found]]),
+            "day": np.concatenate([before.days[old], days[found]]),
+        }
+    ).drop_duplicates()  # a later person's days found again in the cache
+    who = people.index.get_indexer(day_rows["name"].to_numpy(dtype=object))
+    first = people["first"].to_numpy(dtype=object)[who]
+    inside = ((day_rows["day"].to_numpy(dtype=object) + "000000") >= first).astype(bool)
+    day_rows = pd.DataFrame({"who": who[inside], "day": day_rows["day"].to_numpy(dtype=object)[inside]})
+    day_rows = day_rows.sort_values(["who", "day"], kind="mergesort")
+    return Known(
+        names=people.index.to_numpy(dtype=object),
+        first=people["first"].to_numpy(dtype=object),
+        until=people["until"].to_numpy(dtype=object),
+        who=day_rows["who"].to_numpy(dtype=np.int64),
+        days=day_rows["day"].to_numpy(dtype=object),
+    )

@@ -6,6 +6,7 @@ then gives each campaign that needs a wiki that could not be read its last publi
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 
@@ -39,7 +40,12 @@ def look_up_edits(stage: Stage) -> ReplicaEdits:
             stage.fail(Failure(failures.NOT_RUN, query.name, detail=detail, note=f"input {', '.join(failed)} failed"))
             continue
         editors, homes, campaigns = (datasets[name].frame for name in INPUTS)
-        targets = cohorts.edit_targets(editors, homes, retention_wikis)
+        targets = stage.cached(  # a million names sorted: kept while the new editors and their wikis stay
+            "derive",
+            "edit_targets",
+            [datasets[n] for n in INPUTS[:2]],
+            functools.partial(cohorts.edit_targets, editors, homes, retention_wikis),
+        )
         period = cohorts.edit_period(campaigns, settings.get("retention", "retention_windows"), settings.as_of)
         dataset, error, wikis = replica_cache.look_up(stage, query, targets, period)  # final days: cached
         for wiki, why in cohorts.unmapped_wikis(homes, retention_wikis).items():

@@ -1,0 +1,135 @@
+"""The replica cache (build/dashboard/replica_cache.py) never changes a number: over a run of as-of dates, and
+after the replica gains an edit inside the lag margin, each lookup through the cache gives exactly the edit
+days a lookup without the cache gives, while asking the replica only for the days after what it keeps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+from conftest import ROOT
+
+from build import config, extract, queries
+from build.cache import Cache, frame_digest
+from build.dashboard import cohorts, replica_cache, replicas
+from build.derivations import Stage
+
+AS_OFS = ["2026-03-01", "2026-07-15", "2026-10-31", "2026-11-01"]
+
+
+@pytest.fixture
+def replica(tmp_path, demo_sources) -> Path:
+    """A private copy of the demo replica (the test adds an edit to it)."""
+    source = Path(demo_sources[1].removeprefix("duckdb:///"))
+    return Path(shutil.copy(source, tmp_path / "replica.duckdb"))
+
+
+def looked_up(as_of: str, dashboard: str, replica: Path, cache: Cache, tmp_path: Path) -> Stage:
+    """A stage after the extraction and the replica lookups at `as_of`."""
+    (tmp_path / "site.toml").write_text(
+        f'[build]\nqueries = "{ROOT / "queries"}"\nstate_dir = "{tmp_path / "state"}"\n'
+    )
+    sources = {"dashboard": dashboard, "replica": f"duckdb:///{replica}"}
+    settings = config.load_settings(tmp_path / "site.toml", as_of=dt.date.fromisoformat(as_of), sources=sources)
+    site_queries = queries.discover(settings.queries_dir)
+    extraction = extract.run([q for q in site_queries if not q.per_wiki], settings)
+    stage = Stage(dict(extraction.datasets), {}, {}, settings, tmp_path / "staging", site_queries, cache)
+    replicas.look_up_edits(stage)
+    return stage
+
+
+def edit_days(stage: Stage):
+    return stage.datasets["edit_days"].frame
+
+
+def retention(stage: Stage):
+    """campaign_retention from the stage's edit days: what the lookups are for."""
+    settings, frames = stage.settings, {name: dataset.frame for name, dataset in stage.datasets.items()}
+    return cohorts.campaign_retention(
+        frames["campaigns"],
+        frames["campaign_new_editors"],
+        frames["campaign_wikis"],
+        frames["edit_days"],
+        as_of=settings.as_of,
+        windows=settings.get("retention", "retention_windows"),
+        k_min=settings.k_min,
+        retention_wikis=settings.get("retention", "retention_wikis"),
+    ).frame
+
+
+def same_lookups(through_cache: Stage, without: Stage) -> None:
+    """The cache's rows are true rows (it leaves out only days after a person's last window), and they
+    give the same retention to the last digit."""
+    cached, plain = edit_days(through_cache), edit_days(without)
+    assert len(plain) > 0
+    rows = plain.merge(cached, how="right", indicator=True)
+    assert (rows["_merge"] == "both").all()
+    assert frame_digest(retention(through_cache)) == frame_digest(retention(without))
+
+
+def test_lookups_through_the_cache_equal_lookups_without_it(demo_sources, replica, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="almanac")
+    cache = Cache(tmp_path / "cache")
+    for as_of in AS_OFS:
+        caplog.clear()
+        through_cache = looked_up(as_of, demo_sources[0], replica, cache, tmp_path)
+        same_lookups(through_cache, looked_up(as_of, demo_sources[0], replica, Cache.off(), tmp_path))
+    assert "where the cache ends" in caplog.text  # the last lookups asked only for the days after the cache
+    assert cache.hits.get("replica")
+
+    # An edit on a day inside the replica-lag margin (not final yet): the next lookup through the cache sees it.
+    late = (dt.date.fromisoformat(AS_OFS[-1]) - dt.timedelta(days=1)).strftime("%Y%m%d")
+    known = edit_days(looked_up(AS_OFS[-1], demo_sources[0], replica, cache, tmp_path))
+    last_days = known.groupby(["wiki", "username"])["edit_day"].max()
+    wiki, username = last_days[last_days < late].sort_values().index[-1]  # recent: a window still open
+    with duckdb.connect(str(replica)) as connection:
+        table = f"{wiki}_p.revision"
+        offset = connection.execute(f"SELECT max(rev_id) FROM {table}").fetchone()[0]
+        connection.execute(
+            f"INSERT INTO {table} SELECT * REPLACE (rev_id + {offset} AS rev_id, '{late}120000' AS rev_timestamp) "
+            f"FROM {table} WHERE rev_actor = (SELECT actor_id FROM {wiki}_p.actor WHERE actor_name = ?) LIMIT 1",
+            [username],
+        )
+    through_cache = looked_up(AS_OFS[-1], demo_sources[0], replica, cache, tmp_path)
+    same_lookups(through_cache, looked_up(AS_OFS[-1], demo_sources[0], replica, Cache.off(), tmp_path))
+    days = edit_days(through_cache)
+    mine = days[(days["wiki"] == wiki) & (days["username"] == username)]
+    assert late in set(mine["edit_day"])
+
+
+def test_what_the_cache_keeps_per_wiki():
+    """A person asked anew is known from the first window's start; one asked later keeps the days known
+    before and gains the ones found; the others are left as they were; days stay sorted by person."""
+    before = replica_cache.Known(
+        names=np.array(["Ann", "Bo", "Cy"], dtype=object),
+        first=np.array(["20260101000000"] * 3, dtype=object),
+        until=np.array(["20260301000000"] * 3, dtype=object),
+        who=np.array([0, 1, 1, 2]),
+        days=np.array(["20260105", "20260102", "20260110", "20260220"], dtype=object),
+    )
+    anew, later = np.array(["Bo", "Dee"], dtype=object), np.array(["Cy"], dtype=object)
+    names = np.array(["Bo", "Cy", "Cy", "Dee"], dtype=object)
+    days = np.array(["20251220", "20260220", "20260305", "20260110"], dtype=object)
+    after = replica_cache._updated(before, anew, later, names, days, "20251201000000", "20260401000000")
+    assert after.names.tolist() == ["Ann", "Bo", "Cy", "Dee"]
+    assert after.first.tolist() == ["20260101000000", "20251201000000", "20260101000000", "20251201000000"]
+    assert after.until.tolist() == ["20260301000000", "20260401000000", "20260401000000", "20260401000000"]
+    rows = list(zip(after.names[after.who].tolist(), after.days.tolist(), strict=True))
+    assert rows == [
+        ("Ann", "20260105"),
+        ("Bo", "20251220"),
+        ("Cy", "20260220"),
+        ("Cy", "20260305"),
+        ("Dee", "20260110"),
+    ]
+    positions = after.positions(np.array(["Cy", "Eve"], dtype=object))
+    assert positions.tolist() == [2, -1]
+    assert [a.tolist() for a in after.periods(positions)] == [["20260101000000", ""], ["20260401000000", ""]]
+    begins = np.array(["20260301000000", "20251201000000"], dtype=object)
+    found = after.days_before(positions, begins, "20260101000000")
+    assert [a.tolist() for a in found] == [["Cy"], ["20260220"]]
