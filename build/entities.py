@@ -32,7 +32,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from build.cache import Cache, frame_digest
-from build.datasets import Dataset, data_folder, to_csv_bytes, to_json_bytes, write_if_changed
+from build.datasets import Dataset, data_folder, holds, to_csv_bytes, to_json_bytes, write_if_changed
 
 SLUG_MAX = 80
 # Names a folder may never take: the index, site folders, and names Windows cannot hold.
@@ -183,7 +183,10 @@ def publish_entity_data(
             rows_before, before = cache.get("entity-files", key) or (None, {})
             rows, after = frame_digest(dataset.frame) if cache.enabled else None, {}
             same_rows = rows is not None and rows == rows_before
-            for value, part in split(dataset, kind.key).items():
+            kept = _kept(kind, dataset, slugs, ids, out_dir, before) if same_rows else None
+            if kept is not None:  # the same rows, every file in place: nothing to split or serialise
+                written, after = written + kept, before
+            for value, part in split(dataset, kind.key).items() if kept is None else ():
                 if value not in slugs:
                     continue
                 written += _write_entity(kind, slugs[value], ids[value], part, out_dir, before, after, same_rows)
@@ -192,6 +195,23 @@ def publish_entity_data(
         for version in sorted({d.version for d in datasets.values()}):
             remove_vanished(data_folder(out_dir, version) / kind.folder, set(slugs.values()), {".csv", ".json"})
     return written
+
+
+def _kept(kind: EntityKind, dataset: Dataset, slugs: dict, ids: dict, out_dir: Path, before: dict):
+    """The entity files of `dataset` as the manifest `before` names them (made from these same rows), when
+    the output folder holds every one; None when one is missing or differs."""
+    counts = dataset.frame[kind.key].value_counts(sort=False, dropna=True) if kind.key in dataset.column_names else {}
+    folder, files = data_folder(out_dir, dataset.version), []
+    for value, count in counts.items():
+        if value not in slugs:
+            continue
+        for extension in ("csv", "json"):
+            path = data_path(kind, slugs[value], dataset, extension)
+            if path not in before or not holds(folder / path, *before[path][1:]):
+                return None
+            size, sha = before[path][1:]
+            files.append(EntityFile(kind, ids[value], dataset, path, extension, size, sha, int(count)))
+    return files if len(files) == len(before) else None
 
 
 def _write_entity(
@@ -212,7 +232,7 @@ def _write_entity(
     folder = data_folder(out_dir, part.version)
     rows = known[0][0] if same_rows and all(known) else frame_digest(part.frame)
     pairs = zip(known, paths.values(), strict=True)
-    if not all(k and k[0] == rows and _holds(folder / path, k[1], k[2]) for k, path in pairs):
+    if not all(k and k[0] == rows and holds(folder / path, k[1], k[2]) for k, path in pairs):
         contents = {"csv": to_csv_bytes(part), "json": to_json_bytes(part)}
         results = {e: write_if_changed(folder / paths[e], contents[e]) for e in paths}
         known = [(rows, results[e].bytes, results[e].sha256) for e in paths]
@@ -221,15 +241,6 @@ def _write_entity(
         after[relative] = (rows, size, sha)
         files.append(EntityFile(kind, entity_id, part, relative, extension, size, sha, len(part.frame)))
     return files
-
-
-def _holds(path: Path, size: int, sha256: str) -> bool:
-    """Whether `path` is the file of that size and sha256 (the staging folder is a copy of the last build,
-    which may have been rolled back: the cache's word alone is not enough)."""
-    try:
-        return path.stat().st_size == size and hashlib.sha256(path.read_bytes()).hexdigest() == sha256
-    except OSError:
-        return False
 
 
 def remove_vanished(folder: Path, keep: set[str], suffixes: set[str]) -> None:

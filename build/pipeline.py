@@ -210,7 +210,7 @@ def publish(
     """Write each published dataset's CSV and JSON, each entity's own files, then datapackage.json."""
     cache = cache or Cache.off()
     published = {
-        name: publish_dataset(dataset, out_dir) for name, dataset in sorted(datasets.items()) if dataset.publish
+        name: publish_dataset(dataset, out_dir, cache) for name, dataset in sorted(datasets.items()) if dataset.publish
     }
     entity_files = entities.publish_entity_data(datasets, list(entity_kinds), out_dir, cache)
     for version in sorted({p.dataset.version for p in published.values()}):

@@ -6,6 +6,8 @@ import json
 import pandas as pd
 import pytest
 
+from build import datasets
+from build.cache import Cache
 from build.datasets import (
     Column,
     Dataset,
@@ -16,6 +18,7 @@ from build.datasets import (
     read_published,
     to_csv_bytes,
     to_json_bytes,
+    write_datapackage,
 )
 
 SCHEMA = Dataset(
@@ -100,12 +103,30 @@ def test_unchanged_files_are_not_rewritten_and_round_trip(tmp_path):
     assert previous.stale and to_csv_bytes(previous) == first.csv.path.read_bytes()
 
 
+def test_files_made_from_the_same_rows_are_not_serialised_again(tmp_path, monkeypatch):
+    cache, rows = Cache(tmp_path / "cache"), [("a", 1, 0.25, True, "2025-01-01"), ("b", 2, None, None, None)]
+    first = publish_dataset(things(rows), tmp_path / "out", cache)
+    with monkeypatch.context() as patched:  # the same rows: the files are taken as they are, not made again
+        patched.setattr(datasets, "to_csv_bytes", None)
+        patched.setattr(datasets, "to_json_bytes", None)
+        again = publish_dataset(things(rows), tmp_path / "out", cache)
+    assert (again.csv.sha256, again.json.bytes, again.csv.changed) == (first.csv.sha256, first.json.bytes, False)
+
+    first.json.path.write_text("[]\n")  # a file that is not what the cache says (edited, rolled back): made again
+    mended = publish_dataset(things(rows), tmp_path / "out", cache)
+    assert mended.json.changed and first.json.path.read_bytes() == to_json_bytes(things(rows))
+    changed = publish_dataset(things(rows[:1]), tmp_path / "out", cache)  # other rows: other files
+    assert changed.csv.changed and changed.csv.path.read_bytes() == to_csv_bytes(things(rows[:1]))
+
+
 def test_datapackage_validates_with_frictionless(tmp_path):
     frictionless = pytest.importorskip("frictionless")
     published = publish_dataset(things([("=x", 1, 0.25, True, "2025-01-01"), ("b", 2, None, None, None)]), tmp_path)
     package = datapackage([published], title="T", license_id="CC0-1.0", base_url="")
     folder = tmp_path / "data" / "v1"
-    (folder / "datapackage.json").write_text(json.dumps(package), encoding="utf-8")
+    write_datapackage(package, folder)  # one resource a line
+    text = (folder / "datapackage.json").read_text(encoding="utf-8")
+    assert json.loads(text) == package and text.count("\n") == len(package) + len(package["resources"]) + 3
     report = frictionless.validate(str(folder / "datapackage.json"))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
     csv_resource = package["resources"][0]
