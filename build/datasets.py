@@ -111,18 +111,26 @@ def csv_cell(value, column_type: str) -> str:
 
 def to_csv_bytes(dataset: Dataset) -> bytes:
     """RFC 4180 CSV, UTF-8, header row, \\n line ends, in the published order."""
+    return csv_bytes(dataset.columns, dataset.records())
+
+
+def csv_bytes(columns: tuple[Column, ...], records: list[dict]) -> bytes:
+    """`records` (Dataset.records) as to_csv_bytes writes them."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(dataset.column_names)
-    types = [column.type for column in dataset.columns]
-    for record in dataset.records():
-        writer.writerow(csv_cell(record[c.name], t) for c, t in zip(dataset.columns, types, strict=True))
+    writer.writerow([column.name for column in columns])
+    for record in records:
+        writer.writerow(csv_cell(record[column.name], column.type) for column in columns)
     return buffer.getvalue().encode("utf-8")
 
 
 def to_json_bytes(dataset: Dataset) -> bytes:
     """A JSON array of row objects in the published order; missing values are null."""
-    rows = dataset.records()
+    return json_bytes(dataset.records())
+
+
+def json_bytes(rows: list[dict]) -> bytes:
+    """`rows` (Dataset.records) as to_json_bytes writes them."""
     lines = [json.dumps(row, ensure_ascii=False, allow_nan=False) for row in rows]
     text = "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n"
     return text.encode("utf-8")

@@ -98,3 +98,19 @@ def test_the_cache_folder_may_not_be_inside_the_site(tmp_path):
     result = run_build("--config", str(config))
     assert result.returncode == 2
     assert "cache_dir" in result.stderr and "would be deployed" in result.stderr
+
+
+def test_a_published_file_that_is_not_what_the_cache_says_is_made_again(project, tmp_path):
+    """The cache keeps a file only when the output folder still holds it byte for byte (a rollback, or a
+    hand edit, changes what the last build left): an unchanged rebuild makes the other ones again."""
+    config, _ = project
+    site = tmp_path / "site"
+    build(config, site)
+    entity_file = sorted((site / "data" / "v1" / "campaigns").rglob("*.json"))[0]
+    dataset_file = site / "data" / "v1" / "courses.csv"
+    for path in (entity_file, dataset_file):
+        path.write_bytes(path.read_bytes().replace(b"1", b"7"))
+    build(config, site)
+    build(config, tmp_path / "plain", "--no-cache")
+    for path in (entity_file, dataset_file):
+        assert path.read_bytes() == (tmp_path / "plain" / path.relative_to(site)).read_bytes(), path
