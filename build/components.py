@@ -264,11 +264,15 @@ class Components:
     def medians(self, name: str, by: str, value: str) -> dict:
         """The median of `value` per value of `by` over the WHOLE dataset (every entity), empty values left out."""
         self.check_columns(name, [by, value])
-        groups: dict = {}
-        for row in self.site.records(name):
-            if row.get(value) is not None:
-                groups.setdefault(row.get(by), []).append(row[value])
-        return {key: tables.median(sorted(values)) for key, values in groups.items()}
+        records = self.site.records(name)  # noted as read by this page, even when computed for another one
+        if ("medians", name, by, value) not in self.site.computed:  # every campaign page asks the same
+            groups: dict = {}
+            for row in records:
+                if row.get(value) is not None:
+                    groups.setdefault(row.get(by), []).append(row[value])
+            medians = {key: tables.median(sorted(values)) for key, values in groups.items()}
+            self.site.computed[("medians", name, by, value)] = medians
+        return dict(self.site.computed[("medians", name, by, value)])
 
     def table(
         self, name: str, id: str = "", where: dict | None = None, via: str = "", on: str = "", **options

@@ -105,6 +105,7 @@ class Site:
         self.history_source: Callable[[], list[dict]] | None = None
         self._records: dict[str, list[dict]] = {}
         self._grouped: dict[tuple, dict] = {}
+        self.computed: dict[tuple, object] = {}  # what components compute from whole datasets, once a render
         self.envs = {md: self._environment(md) for md in (True, False)}
         self.status_by_name = {d.get("name"): d for d in status.get("datasets", []) or []}
         self.entity_folders = {kind.folder: self._slugs(kind) for kind in content.entity_kinds}
