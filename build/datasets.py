@@ -147,13 +147,20 @@ class WrittenFile:
 def write_if_changed(path: Path, content: bytes) -> WrittenFile:
     """Write `content` to `path` through a temporary file, unless the file already holds it."""
     digest = hashlib.sha256(content).hexdigest()
-    if path.exists() and path.read_bytes() == content:
+    if _size(path) == len(content) and path.read_bytes() == content:  # a file of another size is not read
         return WrittenFile(path, len(content), digest, changed=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_bytes(content)
     os.replace(temporary, path)
     return WrittenFile(path, len(content), digest, changed=True)
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def data_folder(out_dir: Path, version: int) -> Path:
@@ -276,10 +283,12 @@ def write_datapackage(package: dict, folder: Path) -> WrittenFile:
         if key == "resources" and value:
             resources = ",\n".join(f"    {_compact(resource)}" for resource in value)
             lines.append(f'  "resources": [\n{resources}\n  ]')
+            del resources  # 28 MB at scale 1: not held twice
         else:
             lines.append(f"  {_compact(key)}: {_compact(value)}")
-    text = "{\n" + ",\n".join(lines) + "\n}\n"
-    return write_if_changed(folder / "datapackage.json", text.encode("utf-8"))
+    content = ("{\n" + ",\n".join(lines) + "\n}\n").encode("utf-8")
+    del lines
+    return write_if_changed(folder / "datapackage.json", content)
 
 
 def _compact(value) -> str:

@@ -230,9 +230,11 @@ def remove_vanished(folder: Path, keep: set[str], suffixes: set[str]) -> None:
 
 def resources(files: list[EntityFile]) -> list[dict]:
     """datapackage.json resources of the per-entity files (names from the id: slugs may be any script)."""
-    result = []
+    result, schemas = [], {}
     for item in sorted(files, key=lambda f: (f.kind.folder, str(f.entity_id).zfill(20), f.dataset.name, f.extension)):
         dataset = item.dataset
+        if dataset.name not in schemas:  # one schema object per dataset, shared by its 6,000 files' entries
+            schemas[dataset.name] = {"fields": [column.frictionless() for column in dataset.columns]}
         entry = {
             "name": f"{item.kind.folder}-{item.entity_id}-{dataset.name}-{item.extension}".lower(),
             "path": item.path,
@@ -242,7 +244,7 @@ def resources(files: list[EntityFile]) -> list[dict]:
             "title": f"{dataset.title}: {item.path.rsplit('/', 2)[-2]}",
             "encoding": "utf-8",
             "rows": item.rows,
-            "schema": {"fields": [column.frictionless() for column in dataset.columns]},
+            "schema": schemas[dataset.name],
         }
         if item.extension == "csv":
             entry["bytes"] = item.bytes

@@ -133,3 +133,13 @@ def test_what_the_cache_keeps_per_wiki():
     begins = np.array(["20260301000000", "20251201000000"], dtype=object)
     found = after.days_before(positions, begins, "20260101000000")
     assert [a.tolist() for a in found] == [["Cy"], ["20260220"]]
+
+
+def test_earlier_is_the_comparison_of_the_day_at_midnight_with_the_stamp():
+    days = np.array(["20260101", "20260102", "20260102", "20251231", "20260103"], dtype=object)
+    stamps = np.array(["20260102000000", "20260102000000", "20260102000001", "", "20260102235959"], dtype=object)
+    naive = [day + "000000" < stamp for day, stamp in zip(days, stamps, strict=True)]
+    assert replica_cache.earlier(days, stamps).tolist() == naive == [True, False, True, False, False]
+    for stamp in ("20260102000000", "20260102120000", "", "20251231000000"):
+        assert replica_cache.earlier(days, stamp).tolist() == [day + "000000" < stamp for day in days]
+    assert replica_cache.earlier(days[:0], stamps[:0]).tolist() == []

@@ -57,8 +57,7 @@ class Known:
         """(names, days): the known days in [start, begins[i]) of the people at `positions`."""
         limit = np.full(len(self.names), start, dtype=object)  # people not asked: nothing
         limit[positions[positions >= 0]] = begins[positions >= 0]
-        stamps = self.days + "000000"
-        keep = ((stamps >= start) & (stamps < limit[self.who])).astype(bool)
+        keep = ~earlier(self.days, start) & earlier(self.days, limit[self.who])
         return self.names[self.who[keep]], self.days[keep]
 
 
@@ -96,10 +95,24 @@ def look_up(stage: Stage, query, targets: dict[str, list[str]], period: dict[str
         for begin, asked in sorted(asks.items())
     ]
     dataset, error, wikis = _merge(query, results, cached)
+    del results, cached  # merged into one frame: a cold build's million rows are not held twice
     if dataset is None:
         return dataset, error, wikis
     _remember(stage, keys, known, asks, wikis, dataset.frame, final, query)
     return _counted_only(dataset, needed, end), error, wikis
+
+
+def earlier(days: np.ndarray, stamps) -> np.ndarray:
+    """Whether each day 'YYYYMMDD' + '000000' < its stamp 'YYYYMMDDHHMMSS' (one stamp, or one per day), without
+    making a million strings: a day before the stamp's day, or the stamp's own day when its time is past
+    midnight. A stamp "" is after no day."""
+    if isinstance(stamps, str):
+        return ((days < stamps[:8]) | ((days == stamps[:8]) & ("000000" < stamps[8:]))).astype(bool)
+    parts = {stamp: (stamp[:8], "000000" < stamp[8:]) for stamp in pd.unique(stamps)}  # few distinct stamps
+    cut = np.array([parts[stamp][0] for stamp in parts], dtype=object)
+    past_midnight = np.array([parts[stamp][1] for stamp in parts], dtype=bool)
+    which = pd.Index(list(parts), dtype=object).get_indexer(stamps)
+    return ((days < cut[which]) | ((days == cut[which]) & past_midnight[which])).astype(bool)
 
 
 def _stored(value) -> Known:
@@ -115,7 +128,7 @@ def _counted_only(dataset, needed: dict[str, pd.Series], end: str):
     for wiki, rows in pd.Series(np.arange(len(frame))).groupby(wikis).indices.items():
         if wiki in needed:
             limit[rows] = needed[wiki].reindex(names[rows]).fillna(end).to_numpy(dtype=object)
-    keep = ((frame["edit_day"].to_numpy(dtype=object) + "000000") < limit).astype(bool)
+    keep = earlier(frame["edit_day"].to_numpy(dtype=object), limit)
     # Leaving rows out keeps a normalized, sorted frame so: no second normalize of a million rows.
     return dataclasses.replace(dataset, frame=frame[keep].reset_index(drop=True))
 
@@ -146,8 +159,9 @@ def _needed_until(stage: Stage, end: str) -> dict[str, pd.Series]:
     needed = {}
     for wiki, group in rows[rows["wiki"].notna()].groupby("wiki", sort=True):
         latest = group.groupby("username", sort=False)["day"].max()  # integers: a vectorised max
-        stamps = np.where(latest.to_numpy() > 0, latest.to_numpy().astype(str).astype(object) + "000000", "")
-        needed[wiki] = pd.Series(np.where(stamps < end, stamps, end), index=latest.index, dtype=object)
+        # One string per distinct day, shared by everyone whose windows end then (a million copies: 100 MB).
+        stamps = {day: min(f"{day}000000", end) if day > 0 else "" for day in pd.unique(latest.to_numpy())}
+        needed[wiki] = latest.map(stamps).astype(object)
     return needed
 
 
@@ -177,7 +191,8 @@ def _merge(query, results, cached):
     # The cached days were published rows of an earlier build: normalized then, so only typed and sorted now.
     from_cache = pd.DataFrame({name: pd.array(values, dtype="string") for name, values in columns.items()})
     frames = [dataset.frame for dataset, _, _ in results]
-    frames = [frame[~frame["wiki"].isin(failed)] for frame in frames]  # a failed wiki gives no rows at all
+    if failed:  # a failed wiki gives no rows at all
+        frames = [frame[~frame["wiki"].isin(failed)] for frame in frames]
     dataset = query.empty_dataset()
     return dataclasses.replace(dataset, frame=combine([*frames, from_cache], dataset)), error, wikis
 
@@ -185,10 +200,10 @@ def _merge(query, results, cached):
 def _remember(stage: Stage, keys, known, asks, wikis, frame: pd.DataFrame, final: str, query) -> None:
     """Store, per wiki that answered, each asked person's days up to `final` (with what was known before)."""
     start = min(asks)
-    stamps = frame["edit_day"].to_numpy(dtype=object) + "000000"
-    final_rows = frame[(stamps < final).astype(bool)]
-    rows_by_wiki = pd.Series(np.arange(len(final_rows))).groupby(final_rows["wiki"].to_numpy(dtype=object)).indices
-    found_names, found_days = (final_rows[c].to_numpy(dtype=object) for c in ("username", "edit_day"))
+    wikis_of, found_names, found_days = (frame[c].to_numpy(dtype=object) for c in ("wiki", "username", "edit_day"))
+    final_days = earlier(found_days, final)
+    wikis_of, found_names, found_days = wikis_of[final_days], found_names[final_days], found_days[final_days]
+    rows_by_wiki = pd.Series(np.arange(len(wikis_of))).groupby(wikis_of).indices
     for wiki, key in keys.items():
         if wikis.get(wiki, {}).get("status") != "ok":
             continue
@@ -231,7 +246,7 @@ def _updated(before: Known, anew, later, names, days, start: str, final: str) ->
     ).drop_duplicates()  # a later person's days found again in the cache
     who = people.index.get_indexer(day_rows["name"].to_numpy(dtype=object))
     first = people["first"].to_numpy(dtype=object)[who]
-    inside = ((day_rows["day"].to_numpy(dtype=object) + "000000") >= first).astype(bool)
+    inside = ~earlier(day_rows["day"].to_numpy(dtype=object), first)
     day_rows = pd.DataFrame({"who": who[inside], "day": day_rows["day"].to_numpy(dtype=object)[inside]})
     day_rows = day_rows.sort_values(["who", "day"], kind="mergesort")
     return Known(
