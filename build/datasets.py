@@ -190,15 +190,18 @@ def publish_dataset(dataset: Dataset, out_dir: Path, cache: Cache | None = None)
     output folder still holds (the same size and sha256), are not serialised again."""
     folder, cache = data_folder(out_dir, dataset.version), cache or Cache.off()
     paths = {"csv": folder / f"{dataset.name}.csv", "json": folder / f"{dataset.name}.json"}
-    key = cache.key("files", dataset.name, dataset.version, repr(dataset.columns), frame_digest(dataset.frame))
-    known = cache.get("files", key) if cache.enabled else None
+    key = cache.enabled and cache.key(
+        "files", dataset.name, dataset.version, repr(dataset.columns), frame_digest(dataset.frame)
+    )
+    known = cache.get("files", key) if key else None
     if known and all(holds(paths[kind], *known[kind]) for kind in paths):
         kept = {kind: WrittenFile(paths[kind], *known[kind], changed=False) for kind in paths}
         return PublishedDataset(dataset=dataset, csv=kept["csv"], json=kept["json"])
+    records = dataset.records()  # once for both files
     published = PublishedDataset(
         dataset=dataset,
-        csv=write_if_changed(paths["csv"], to_csv_bytes(dataset)),
-        json=write_if_changed(paths["json"], to_json_bytes(dataset)),
+        csv=write_if_changed(paths["csv"], csv_bytes(dataset.columns, records)),
+        json=write_if_changed(paths["json"], json_bytes(records)),
     )
     files = {
         kind: (written.bytes, written.sha256) for kind, written in (("csv", published.csv), ("json", published.json))

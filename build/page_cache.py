@@ -16,6 +16,7 @@ import hashlib
 from pathlib import Path
 
 from build.cache import Cache, Digests, digest, folder_digest, settings_digest
+from build.datasets import holds
 
 KIND = "page"
 VOLATILE = "volatile"  # a read that makes a page render every build
@@ -74,7 +75,7 @@ class PageCache:
         if any(self.read_digest(read) != known for read, known in manifest["reads"].items()):
             return None
         paths = [out_dir / relative for relative in manifest["files"]]
-        if not all(_holds(path, *manifest["files"][path.relative_to(out_dir).as_posix()]) for path in paths):
+        if not all(holds(path, *manifest["files"][path.relative_to(out_dir).as_posix()]) for path in paths):
             return None
         return paths
 
@@ -93,10 +94,3 @@ def _state(entry: dict) -> dict:
     """A dataset's report entry without what differs in every build (its time, a fresh one's success time)."""
     varying = {"seconds", "last_success"} if entry.get("status") == "fresh" else {"seconds"}
     return {key: value for key, value in entry.items() if key not in varying}
-
-
-def _holds(path: Path, size: int, sha256: str) -> bool:
-    try:
-        return path.stat().st_size == size and hashlib.sha256(path.read_bytes()).hexdigest() == sha256
-    except OSError:
-        return False
