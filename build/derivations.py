@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+import pandas as pd
+
 from build import failures
-from build.cache import Cache, Digests, settings_digest
+from build.cache import Cache, Digests, frame_digest, settings_digest
 from build.config import Settings
 from build.datasets import DataProblem, Dataset, read_published
 from build.failures import Failure
@@ -50,13 +52,16 @@ class Stage:
     cache: Cache = field(default_factory=Cache.off)
     digests: Digests = field(default_factory=Digests)
 
-    def cached(self, kind: str, name: str, inputs: list[Dataset], make: Callable[[], object], *extra):
-        """`make()`, or what it returned before for inputs of the same content and the same settings."""
-        key = self.cache.key(kind, name, settings_digest(self.settings), [self.digests.of(d) for d in inputs], *extra)
+    def cached(self, kind: str, name: str, inputs: list[Dataset | pd.DataFrame], make: Callable[[], object], *extra):
+        """`make()`, or what it returned before for inputs (datasets, or the frames of the columns it reads) of the
+        same content, the same `extra` parts and the same settings."""
+        digests = [self.digests.of(d) if isinstance(d, Dataset) else frame_digest(d) for d in inputs]
+        key = self.cache.key(kind, name, settings_digest(self.settings), digests, *extra)
         value = self.cache.get(kind, key)
         if value is None:
             value = make()
-            self.cache.put(kind, key, value, {"name": name, "inputs": sorted(d.name for d in inputs)})
+            read = sorted(d.name if isinstance(d, Dataset) else ",".join(map(str, d.columns)) for d in inputs)
+            self.cache.put(kind, key, value, {"name": name, "inputs": read})
         return value
 
     def fail(self, failure: Failure) -> Failure:

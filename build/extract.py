@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import failures
+from .cache import Cache
 from .chunks import chunk_key_expression, keyset_page, run_chunked, sql_literal
 from .config import Settings, SourceSettings
 from .datasets import DataProblem, Dataset, SchemaError
@@ -35,6 +36,7 @@ from .reading import DEFAULT_RETRY, ExtractError, Progress, Reader, RetryPolicy,
 from .sources import (
     Connection,
     SourceError,
+    content_stamp,
     is_replica,
     open_source,
     parse_url,
@@ -96,19 +98,29 @@ def run(
     extra_parameters: dict | None = None,
     *,
     retry: RetryPolicy = DEFAULT_RETRY,
+    cache: Cache | None = None,
 ) -> Extraction:
-    """Run `queries` (all on non-per-wiki sources), one connection per source."""
+    """Run `queries` (all on non-per-wiki sources), one connection per source.
+
+    A query on a source that proves it has not changed since a build ran the same statement
+    (`sources.content_stamp`: an embedded DuckDB file) gets that build's rows from `cache`."""
     result = Extraction()
     parameters = {**query_parameters(settings), **(extra_parameters or {})}
     connections: dict[str, Connection | Exception] = {}
+    reuse = SourceReuse(settings, cache or Cache.off())
     try:
         for query in queries:
             started = time.monotonic()
             try:
                 connection = _connection(connections, query.source, settings, result)
-                frame = run_query(query, connection, parameters, retry=retry)
+                frame = reuse.rows(query, parameters)
+                reused = frame is not None
+                if not reused:
+                    frame = run_query(query, connection, parameters, retry=retry)
+                    reuse.ran(query, parameters, frame)
                 result.datasets[query.name] = query.empty_dataset().with_frame(frame)
-                log.info("%-28s %8d rows  %6.2fs", query.name, len(frame), time.monotonic() - started)
+                how = "  (source unchanged: rows of an earlier build)" if reused else ""
+                log.info("%-28s %8d rows  %6.2fs%s", query.name, len(frame), time.monotonic() - started, how)
             except SourceDown as down:  # recorded once, when the source was opened
                 result.failures[query.name] = down.failure.of(query.name)
                 log.error('Dataset "%s" could not be built: source %r is unreachable.', query.name, query.source)
@@ -120,7 +132,41 @@ def run(
         for connection in connections.values():
             if isinstance(connection, Connection):
                 connection.close()
+    reuse.keep()
     return result
+
+
+class SourceReuse:
+    """The rows a query returned from a source that has not changed since (its `content_stamp` is the same),
+    kept in the build cache; a source that cannot prove it has not changed is always asked."""
+
+    def __init__(self, settings: Settings, cache: Cache):
+        self.settings, self.cache = settings, cache
+        self.stamps: dict[str, str | None] = {}
+        self.fresh: dict[str, tuple[str, str, pd.DataFrame]] = {}  # key → (source, query, rows)
+
+    def _key(self, query: Query, parameters: dict) -> str | None:
+        if not self.cache.enabled or query.source not in self.settings.sources:
+            return None
+        if query.source not in self.stamps:  # taken before the source's first statement runs
+            self.stamps[query.source] = content_stamp(self.settings.sources[query.source], self.settings.root)
+        stamp = self.stamps[query.source]
+        parts = (query.name, query.sql, query.chunk_key, query.chunk_size, sorted(parameters.items()))
+        return stamp and self.cache.key("query", stamp, *parts)
+
+    def rows(self, query: Query, parameters: dict) -> pd.DataFrame | None:
+        key = self._key(query, parameters)
+        return self.cache.get("query", key) if key else None
+
+    def ran(self, query: Query, parameters: dict, frame: pd.DataFrame) -> None:
+        if key := self._key(query, parameters):
+            self.fresh[key] = (query.source, query.name, frame)
+
+    def keep(self) -> None:
+        """Store the rows read, for each source whose stamp is still the one taken before it was read."""
+        for key, (source, name, frame) in self.fresh.items():
+            if content_stamp(self.settings.sources[source], self.settings.root) == self.stamps[source]:
+                self.cache.put("query", key, frame, {"query": name, "source": source})
 
 
 def query_failure(query: Query, error: Exception) -> Failure:

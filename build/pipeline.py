@@ -96,7 +96,7 @@ def _build_site(settings: config.Settings) -> int:
     try:
         log.info("Extracting")
         database_queries = [q for q in all_queries if not q.per_wiki]
-        extraction = extract.run(database_queries, settings)
+        extraction = extract.run(database_queries, settings, cache=cache)
         datasets = keep_last_published(extraction, database_queries, staging_dir)
         if all(dataset.stale for dataset in datasets.values()):
             reasons = sorted({failure.public for failure in extraction.failures.values()})

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import AS_OF, ROOT, run_build
+
+from build import sources
 
 # Files that carry the build's own time (built_at, the build history): they differ between any two builds.
 TIMED = {"status.json", "status-history.json", "status.atom", "status/index.html", "index.html"}
@@ -90,6 +93,39 @@ def test_one_changed_row_rewrites_exactly_the_files_it_changes(project, tmp_path
     assert rewritten == changed  # exactly the affected files are written; the rest are left as they were
     assert len(changed) < len(after) / 10, sorted(changed)
     assert "page 0/" not in log  # the unaffected pages came from the cache
+    assert "suppress 1/2" in log  # the campaigns' suppression reads no character total: its choice is kept
+
+
+def test_queries_and_lookups_of_an_unchanged_source_are_reused_and_a_changed_one_is_asked(project, tmp_path):
+    """An embedded source that proves it has not changed (sources.content_stamp) gives the rows the same
+    statements returned before; once it has changed, every query and lookup on it runs again."""
+    config, copies = project
+    site = tmp_path / "site"
+    build(config, site)
+    log = build(config, site)
+    assert re.search(r"query (\d+)/\1,", log) and "lookup 1/1" in log, log  # nothing asked again
+    assert "source unchanged" in build(config, tmp_path / "again")  # and the log says so, query by query
+
+    with duckdb.connect(str(copies["dashboard"])) as connection:  # a program's character total, and …
+        course = connection.execute("SELECT min(course_id) FROM campaigns_courses").fetchone()[0]
+        connection.execute("UPDATE courses SET character_sum = character_sum + 51750 WHERE id = ?", [course])
+    # … a day of edits on every wiki, inside the replica-lag margin (edits before it are final: never asked again)
+    day, late = "20261029", "20261031"
+    with duckdb.connect(str(copies["replica"])) as connection:
+        wikis = connection.execute("SELECT DISTINCT schema FROM (SHOW ALL TABLES) WHERE name = 'revision'").fetchall()
+        for (schema,) in wikis:
+            offset = connection.execute(f"SELECT max(rev_id) FROM {schema}.revision").fetchone()[0]
+            connection.execute(
+                f"INSERT INTO {schema}.revision SELECT * REPLACE (rev_id + {offset} AS rev_id, "
+                f"'{late}' || substr(rev_timestamp, 9) AS rev_timestamp) FROM {schema}.revision "
+                f"WHERE rev_timestamp LIKE '{day}%'"
+            )
+    time.sleep(sources.SETTLED_SECONDS + 0.1)  # settled: the stamps are new ones, not none
+    log = build(config, site)
+    assert "query 0/" in log and "lookup 0/1" in log, log
+    build(config, tmp_path / "plain", "--no-cache")
+    assert untimed(files_under(site)) == untimed(files_under(tmp_path / "plain"))
+    assert untimed(files_under(site)) != untimed(files_under(tmp_path / "again"))  # the change is published
 
 
 def test_the_cache_folder_may_not_be_inside_the_site(tmp_path):

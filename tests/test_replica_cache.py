@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
+import time
 from pathlib import Path
 
 import duckdb
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from build import config, extract, queries
+from build import config, extract, queries, sources
 from build.cache import Cache, frame_digest
 from build.dashboard import cohorts, replica_cache, replicas
 from build.derivations import Stage
@@ -95,11 +96,18 @@ def test_lookups_through_the_cache_equal_lookups_without_it(demo_sources, replic
             f"FROM {table} WHERE rev_actor = (SELECT actor_id FROM {wiki}_p.actor WHERE actor_name = ?) LIMIT 1",
             [username],
         )
+    time.sleep(sources.SETTLED_SECONDS + 0.1)  # settled: the replica's stamp is a new one, not none
     through_cache = looked_up(AS_OFS[-1], demo_sources[0], replica, cache, tmp_path)
     same_lookups(through_cache, looked_up(AS_OFS[-1], demo_sources[0], replica, Cache.off(), tmp_path))
     days = edit_days(through_cache)
     mine = days[(days["wiki"] == wiki) & (days["username"] == username)]
     assert late in set(mine["edit_day"])
+
+    # The replica unchanged since (the same stamp): the same lookup is that build's result, asking nothing.
+    reused = cache.hits.get("lookup", 0)
+    again = looked_up(AS_OFS[-1], demo_sources[0], replica, cache, tmp_path)
+    assert cache.hits.get("lookup", 0) == reused + 1
+    assert frame_digest(edit_days(again)) == frame_digest(days)
 
 
 def test_what_the_cache_keeps_per_wiki():

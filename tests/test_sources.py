@@ -299,3 +299,55 @@ def test_reader_choice_is_checked():
     assert reader_choice({"ALMANAC_MYSQL_READER": "Driver"}) == "driver"
     with pytest.raises(ValueError, match="expected one of auto, connectorx, driver"):
         reader_choice({"ALMANAC_MYSQL_READER": "odbc"})
+
+
+# --- content stamps: a source that can prove it has not changed -----------------------------------
+
+
+def _settled(path: Path) -> None:
+    """Wait until what was just written at `path` is older than SETTLED_SECONDS (a change time cannot be
+    set back, so only time settles it)."""
+    import time
+
+    import build.sources as sources
+
+    time.sleep(sources.SETTLED_SECONDS + 0.1)
+
+
+def test_a_duckdb_file_is_stamped_and_the_stamp_changes_with_any_write(tmp_path):
+    import duckdb
+
+    from build.sources import content_stamp
+
+    path = tmp_path / "source.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("CREATE TABLE t AS SELECT 1 AS x")
+    source = SourceSettings("dashboard", "duckdb:///source.duckdb")
+    assert content_stamp(source, tmp_path) is None  # just written: it may be written again within the tick
+    _settled(path)
+    stamp = content_stamp(source, tmp_path)
+    assert stamp and str(path) in stamp
+    with open_source(source, tmp_path) as connection:  # reading leaves it as it was
+        connection.execute("SELECT * FROM t")
+    assert content_stamp(source, tmp_path) == stamp
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("UPDATE t SET x = 2")
+    _settled(path)
+    assert content_stamp(source, tmp_path) not in (None, stamp)
+
+
+def test_a_server_a_missing_file_and_a_wiki_file_per_dbname(tmp_path):
+    from build.sources import content_stamp
+
+    assert content_stamp(SourceSettings("dashboard", "mysql://root@127.0.0.1:3306/test"), tmp_path) is None
+    assert content_stamp(SourceSettings("dashboard", "duckdb:///absent.duckdb"), tmp_path) is None
+    for wiki in ("enwiki", "dewiki"):
+        (tmp_path / f"{wiki}.duckdb").write_bytes(wiki.encode())
+    _settled(tmp_path)
+    replica = SourceSettings("replica", "duckdb:///{dbname}.duckdb")
+    stamps = {wiki: content_stamp(replica, tmp_path, wiki) for wiki in ("enwiki", "dewiki")}
+    assert all(stamps.values()) and stamps["enwiki"] != stamps["dewiki"]
+    (tmp_path / "enwiki.duckdb.wal").write_bytes(b"pending")  # a write-ahead log holds rows the file lacks
+    _settled(tmp_path)
+    assert content_stamp(replica, tmp_path, "enwiki") not in (None, stamps["enwiki"])
+    assert content_stamp(replica, tmp_path, "dewiki") == stamps["dewiki"]

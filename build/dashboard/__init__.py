@@ -32,15 +32,25 @@ def derive(stage: Stage) -> None:
     derive_each(stage, recipes(stage))
     replicas.contain_failed_wikis(stage, replica)
     log.info("Secondary suppression")  # no published total may give a suppressed group back
-    settings = stage.settings
-    inputs = [stage.datasets[name] for name in sorted(stage.datasets)]
-    protected = stage.cached(  # keyed by every dataset's content and the settings (build/cache.py)
+    rules = {
+        "k_min": stage.settings.k_min,
+        "preregistration_days": stage.settings.get("retention", "preregistration_days"),
+    }
+    campaigns = suppression.campaign_inputs(stage.datasets, **rules)
+    # The campaigns' choice (most of the time) is kept while the columns it reads stay the same, so a day of
+    # activity that adds no new editor does not make it again; the whole is keyed by every dataset's content.
+    withheld = campaigns and stage.cached(
         "suppress",
-        "protect",
-        inputs,
-        lambda: suppression.protect(
-            stage.datasets, k_min=settings.k_min, preregistration_days=settings.get("retention", "preregistration_days")
-        ),
+        "campaigns",
+        [campaigns.campaigns, campaigns.links, campaigns.courses],
+        campaigns.withheld,
+        campaigns.registrations,
+        campaigns.k_min,
+        campaigns.union_bound,
+    )
+    inputs = [stage.datasets[name] for name in sorted(stage.datasets)]
+    protected = stage.cached(
+        "suppress", "protect", inputs, lambda: suppression.protect(stage.datasets, **rules, campaigns_withheld=withheld)
     )
     stage.datasets.update(protected)
 

@@ -16,7 +16,7 @@ from build.derivations import Stage
 from build.failures import Failure
 
 log = logging.getLogger("almanac")
-INPUTS = ("campaign_new_editors", "campaign_wikis", "campaigns")
+INPUTS = replica_cache.INPUTS
 
 
 @dataclass

@@ -22,7 +22,7 @@ Datasets in, Datasets out, no I/O; the same input gives the same output.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -68,27 +68,74 @@ NOTES = {
 }
 
 
-def protect(datasets: dict[str, Dataset], *, k_min: int, preregistration_days: int) -> dict[str, Dataset]:
+# The columns campaign suppression reads (the others cannot change its choice).
+CAMPAIGN_COLUMNS = {
+    CAMPAIGNS: ("campaign", "new_editors", "participants"),
+    CAMPAIGN_COURSES: ("campaign", "course_slug"),
+    COURSES: ("course_slug", "editors", "new_editors", "start_date", "end_date"),
+}
+
+
+@dataclass(frozen=True)
+class CampaignInputs:
+    """Exactly what campaign suppression reads, so its choice can be kept while these stay the same: the
+    CAMPAIGN_COLUMNS of its three datasets, the monthly side (`registrations_of`) and the rules."""
+
+    campaigns: pd.DataFrame
+    links: pd.DataFrame
+    courses: pd.DataFrame
+    registrations: Registrations | None
+    k_min: int
+    union_bound: bool
+
+    def withheld(self) -> Withheld:
+        return protect_campaigns(
+            self.campaigns,
+            self.links,
+            self.courses,
+            k_min=self.k_min,
+            union_bound=self.union_bound,
+            registrations=self.registrations,
+        )
+
+
+def campaign_inputs(datasets: dict[str, Dataset], *, k_min: int, preregistration_days: int) -> CampaignInputs | None:
+    """What campaign suppression reads from `datasets`; None when one of its datasets is missing or stale."""
+    frames = {name: dataset.frame for name, dataset in datasets.items() if not dataset.stale}
+    if not all(name in frames for name in CAMPAIGN_COLUMNS):
+        return None
+    read = {name: frames[name][[c for c in columns if c in frames[name]]] for name, columns in CAMPAIGN_COLUMNS.items()}
+    return CampaignInputs(
+        read[CAMPAIGNS],
+        read[CAMPAIGN_COURSES],
+        read[COURSES],
+        registrations_of(frames),
+        k_min,
+        union_bound=preregistration_days == 0,
+    )
+
+
+def protect(
+    datasets: dict[str, Dataset],
+    *,
+    k_min: int,
+    preregistration_days: int,
+    campaigns_withheld: Withheld | None = None,
+) -> dict[str, Dataset]:
     """The datasets secondary suppression changes, keyed by name (the others need nothing).
 
     Each part runs when its datasets are present; courses, campaign_activity and system_totals
-    add what a reader could bound the totals with, when they are there.
+    add what a reader could bound the totals with, when they are there. `campaigns_withheld` is the
+    campaign part's choice when the caller already has it (`CampaignInputs.withheld` of these datasets).
     """
     frames = {name: dataset.frame for name, dataset in datasets.items() if not dataset.stale}
     changed: dict[str, pd.DataFrame] = {}
     if MONTHLY in frames and RETENTION in frames:
         withheld = protect_months(frames, k_min)
         changed.update(apply_months(frames, withheld))
-    if all(name in frames for name in (CAMPAIGNS, CAMPAIGN_COURSES, COURSES)):
-        registrations = registrations_of(frames)
-        withheld = protect_campaigns(
-            frames[CAMPAIGNS],
-            frames[CAMPAIGN_COURSES],
-            frames[COURSES],
-            k_min=k_min,
-            union_bound=preregistration_days == 0,
-            registrations=registrations,
-        )
+    inputs = campaign_inputs(datasets, k_min=k_min, preregistration_days=preregistration_days)
+    if inputs is not None:
+        withheld = campaigns_withheld if campaigns_withheld is not None else inputs.withheld()
         changed.update(apply_campaigns({**frames, **changed}, withheld))
     return {name: _annotated(datasets[name], frame) for name, frame in changed.items()}
 
