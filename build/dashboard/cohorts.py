@@ -226,28 +226,44 @@ def campaign_retention(
     """
     editors = new_editors.drop_duplicates(["campaign_id", "user_id"])
     sizes = editors.groupby("campaign_id")["user_id"].nunique()
-    edits = edit_days.assign(day=pd.to_datetime(edit_days["edit_day"], format="%Y%m%d").dt.date)
-    edits_by_campaign = (
-        campaign_dbnames(campaign_wikis, retention_wikis)
-        .merge(editors, on="campaign_id")
-        .merge(edits[["wiki", "username", "day"]], on=["wiki", "username"])
-    )
-    days_by_campaign = dict(tuple(edits_by_campaign.groupby("campaign_id")[["user_id", "day"]]))
-    no_days = pd.DataFrame({"user_id": [], "day": []})
+    retained_in = _retained_counts(campaigns, editors, campaign_wikis, edit_days, retention_wikis)
     rows = []
     for campaign in campaigns.itertuples(index=False):
         size = int(sizes.get(campaign.campaign_id, 0))
         end = dt.date.fromisoformat(campaign.end_date) if isinstance(campaign.end_date, str) else None
-        days = days_by_campaign.get(campaign.campaign_id, no_days)
         for k in windows:
             retained = None
-            if end is not None:
-                first, last = end + dt.timedelta(days=30 * (k - 1) + 1), end + dt.timedelta(days=30 * k)
-                if as_of > last:
-                    in_window = days[(days["day"] >= first) & (days["day"] <= last)]
-                    retained = int(in_window["user_id"].nunique())
+            if end is not None and as_of > end + dt.timedelta(days=30 * k):  # the window has closed
+                retained = retained_in.get((campaign.campaign_id, campaign.end_date, k), 0)
             rows.append(retention_row(campaign, k, size, retained, k_min))
     return CAMPAIGN_RETENTION.with_frame(pd.DataFrame(rows, columns=CAMPAIGN_RETENTION.column_names))
+
+
+def _retained_counts(campaigns, editors, campaign_wikis, edit_days, retention_wikis) -> dict[tuple, int]:
+    """{(campaign_id, end_date, k): how many of the campaign's new editors edited in window k}, where window k
+    is days end + 30(k − 1) + 1 … end + 30k: a day `delta` days after the end is in window (delta − 1) // 30 + 1.
+    One pass over every (campaign, editor, edit day), counted in whole days as the definition does."""
+    ends = campaigns[["campaign_id", "end_date"]].drop_duplicates()
+    ends = ends[ends["end_date"].map(lambda value: isinstance(value, str))]
+    days = edit_days[["wiki", "username"]].assign(day=pd.to_datetime(edit_days["edit_day"], format="%Y%m%d"))
+    edits = (
+        campaign_dbnames(campaign_wikis, retention_wikis)
+        .merge(editors[["campaign_id", "user_id", "username"]], on="campaign_id")
+        .merge(days, on=["wiki", "username"])
+        .merge(ends, on="campaign_id")
+    )
+    delta = (edits["day"] - pd.to_datetime(edits["end_date"], format="%Y-%m-%d")).dt.days.to_numpy()
+    after = delta >= 1
+    counted = pd.DataFrame(
+        {
+            "campaign_id": edits["campaign_id"].to_numpy()[after],
+            "end_date": edits["end_date"].to_numpy(dtype=object)[after],
+            "k": (delta[after] - 1) // 30 + 1,
+            "user_id": edits["user_id"].to_numpy()[after],
+        }
+    )
+    counts = counted.groupby(["campaign_id", "end_date", "k"])["user_id"].nunique()
+    return {key: int(count) for key, count in counts.items()}
 
 
 def retention_row(campaign, months_after: int, size: int, retained: int | None, k_min: int) -> dict:
