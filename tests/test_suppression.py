@@ -501,3 +501,26 @@ def test_campaigns_get_exactly_the_withholding_written_here(case):
     assert audit.shortfall(withheld) == {}
     if audit.protected:  # before: the published values did narrow the small campaign
         assert audit.shortfall(Withheld()) != {}
+
+
+def test_known_values_are_constants_of_the_ledger():
+    """A published value (bounds that meet) is moved into the relations' bounds before solving: the ranges,
+    the solution and an inconsistency are what the whole ledger gives."""
+    from build.dashboard.suppression_audit import Ledger
+
+    ledger = Ledger()
+    ledger.unknown("a", 0, 10)
+    ledger.unknown("b", 3, 3)
+    ledger.unknown("c", 4, 4)
+    ledger.relate({"a": 1, "b": 1, "c": 1}, 9, 12)  # a + 7 within 9 … 12
+    ledger.relate({"b": 1, "c": -1}, high=0)  # known values only: holds
+    assert ledger.range_of("a") == (2, 5)
+    value, solution = ledger.optimum({"a": 1})
+    assert value == 2 and list(solution) == [2, 3, 4]
+    ledger.unknown("c", 4, 4)
+    ledger.relate({"b": 1, "c": 1}, 8, 8)  # 3 + 4 is not 8: no reader's solution exists
+    assert ledger.range_of("a") is None
+    known_only = Ledger()
+    known_only.unknown("b", 3, 3)
+    known_only.relate({"b": 1}, 0, 5)
+    assert known_only.range_of("b") == (3, 3)

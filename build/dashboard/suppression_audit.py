@@ -23,6 +23,7 @@ from scipy.sparse import coo_array
 
 INFINITE = math.inf
 INTEGRAL = 1e-6  # how far from an integer a solver's value may be and still count as that integer
+TOLERANCE = 1e-9  # how far a relation of known values may miss its bounds (sums of integers: exact)
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Ledger:
     index: dict = field(default_factory=dict)
     rows: list[tuple[dict[int, float], float, float]] = field(default_factory=list)
     _built: list | None = field(default=None, repr=False)
+    _reduced: tuple | None = field(default=None, repr=False)
 
     def unknown(self, key, low: float = 0, high: float = INFINITE):
         """Declare `key` (once; a second call only narrows its bounds) and return it."""
@@ -55,7 +57,7 @@ class Ledger:
             coefficients[position] = coefficients.get(position, 0) + coefficient
         if coefficients:
             self.rows.append((coefficients, low, high))
-            self._built = None
+            self._built = self._reduced = None
 
     def copy(self) -> Ledger:
         """An independent ledger with the same unknowns and relations (to add auxiliaries to)."""
@@ -73,23 +75,54 @@ class Ledger:
         """The least value of `Σ coefficient · unknown` over integer solutions, and a solution attaining
         it (an unknown's value at `index[key]`); None if no integer solution exists.
 
-        The linear relaxation is solved first: when its optimal vertex is integral it is an integer
-        solution with the relaxation's bound, so it is the integer optimum too, and the integer
+        Unknowns whose bounds meet (a published value) are constants: they are moved into the relations'
+        bounds first, so the solver sees only the unknowns a reader does not know (a tenth of them on the
+        campaign ledger). The linear relaxation is solved first: when its optimal vertex is integral it is
+        an integer solution with the relaxation's bound, so it is the integer optimum too, and the integer
         program (several times slower on the campaign ledger) is only solved when it is not.
         """
-        size = len(self.lows)
-        weights = np.zeros(size)
+        lows, highs = np.array(self.lows, dtype=float), np.array(self.highs, dtype=float)
+        weights = np.zeros(len(lows))
         for key, coefficient in objective.items():
             weights[self.index[key]] += coefficient
-        bounds = Bounds(np.array(self.lows, dtype=float), np.array(self.highs, dtype=float))
-        constraints = self._built or self._constraints()
-        result = milp(weights, integrality=np.zeros(size), bounds=bounds, constraints=constraints)
-        if result.status == 0 and np.any(np.abs(result.x - np.round(result.x)) > INTEGRAL):
-            result = milp(weights, integrality=np.ones(size), bounds=bounds, constraints=constraints)
-        if result.status != 0:  # no solution of the relaxation: none of the integer program either
+        free = lows < highs
+        constraints = self._free_constraints(lows, free)
+        if constraints is None:  # a relation the known values alone break: no solution at all
             return None
-        solution = np.round(result.x)
+        solution = lows.copy()
+        if free.any():
+            bounds = Bounds(lows[free], highs[free])
+            size = int(free.sum())
+            result = milp(weights[free], integrality=np.zeros(size), bounds=bounds, constraints=constraints)
+            if result.status == 0 and np.any(np.abs(result.x - np.round(result.x)) > INTEGRAL):
+                result = milp(weights[free], integrality=np.ones(size), bounds=bounds, constraints=constraints)
+            if result.status != 0:  # no solution of the relaxation: none of the integer program either
+                return None
+            solution[free] = np.round(result.x)
         return float(weights @ solution), solution
+
+    def _free_constraints(self, lows: np.ndarray, free: np.ndarray) -> list[LinearConstraint] | None:
+        """The relations over the free unknowns, the fixed ones' part moved into their bounds; None when a
+        relation of fixed unknowns only does not hold. Kept while the ledger's bounds stay the same."""
+        built = self._built or self._constraints()
+        if not built:
+            return []
+        state = (lows.tobytes(), free.tobytes())
+        if self._reduced is not None and self._reduced[0] == state:
+            return self._reduced[1]
+        matrix, row_lows, row_highs = built[0].A, built[0].lb, built[0].ub
+        offset = matrix[:, np.flatnonzero(~free)] @ lows[~free]
+        reduced = matrix[:, np.flatnonzero(free)].tocsr()
+        used = np.diff(reduced.indptr) > 0
+        low, high = row_lows - offset, row_highs - offset
+        if np.any(low[~used] > TOLERANCE) or np.any(high[~used] < -TOLERANCE):
+            constraints = None
+        elif used.any():
+            constraints = [LinearConstraint(reduced[np.flatnonzero(used)], low[used], high[used])]
+        else:
+            constraints = []
+        self._reduced = (state, constraints)
+        return constraints
 
     def _constraints(self) -> list[LinearConstraint]:
         if not self.rows:
