@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import pickle
 import shutil
 import time
 from pathlib import Path
@@ -141,6 +142,9 @@ def test_what_the_cache_keeps_per_wiki():
     begins = np.array(["20260301000000", "20251201000000"], dtype=object)
     found = after.days_before(positions, begins, "20260101000000")
     assert [a.tolist() for a in found] == [["Cy"], ["20260220"]]
+    stored = pickle.loads(pickle.dumps(after))  # as the cache keeps it: the fields, not the lookup index
+    assert "_index" in after.__dict__ and "_index" not in stored.__dict__
+    assert stored.positions(np.array(["Cy", "Eve"], dtype=object)).tolist() == [2, -1]
 
 
 def test_earlier_is_the_comparison_of_the_day_at_midnight_with_the_stamp():
