@@ -183,7 +183,7 @@ class CompiledChart:
         """Where the precompiled spec is written, relative to the site root."""
         return f"{SPEC_FOLDER}/{self.id}.json"
 
-    @property
+    @functools.cached_property
     def vega_href(self) -> str:
         """The spec's URL relative to the site root, with a content hash so no browser mixes two builds."""
         return f"{self.vega_path}?v={hashlib.sha256(self.vega_text.encode('utf-8')).hexdigest()[:10]}"
