@@ -115,7 +115,7 @@ def _asked(stage: Stage, query, targets: dict[str, list[str]], period: dict[str,
     if not cache.enabled or final <= start:
         return extract.run_per_wiki(query, settings, targets, extra_parameters=period)
     inputs = [stage.datasets[name] for name in INPUTS]
-    needed = stage.cached("derive", "needed_until", inputs, lambda: _needed_until(stage, end), end)
+    needed = stage.cached("derive", "needed_period", inputs, lambda: _needed_period(stage, end), end)
     keys = {wiki: _key(query, settings, wiki) for wiki in targets}
     known = {wiki: _stored(cache.get("replica", keys[wiki])) for wiki in targets}
     asks: dict[str, dict[str, list[str]]] = {start: {}}  # edits_from → {wiki: usernames}
@@ -126,8 +126,14 @@ def _asked(stage: Stage, query, targets: dict[str, list[str]], period: dict[str,
         first, until = known[wiki].periods(positions)
         begins = np.where((first <= start) & (start < until), np.where(until < end, until, end), start)
         cached.append((wiki, *known[wiki].days_before(positions, begins, start)))
-        ends = needed[wiki].reindex(names).fillna(end).to_numpy(dtype=object) if wiki in needed else end
-        asked = (begins < ends).astype(bool)
+        ends, froms = end, start
+        if wiki in needed:
+            period_of = needed[wiki].reindex(names)
+            ends = period_of["until"].fillna(end).to_numpy(dtype=object)
+            froms = period_of["from"].fillna(start).to_numpy(dtype=object)
+        # Asked: people with days still to know before their last window ends, once a window of theirs has begun
+        # (a campaign that ends after the as-of date has no window day before it: nothing to ask yet).
+        asked = ((begins < ends) & (froms < end)).astype(bool)
         for begin in sorted(pd.unique(begins[asked])):
             asks.setdefault(begin, {})[wiki] = names[asked & (begins == begin)].tolist()
         if not any(wiki in by_wiki for by_wiki in asks.values()):
@@ -165,7 +171,7 @@ def _stored(value) -> Known:
     return value if isinstance(value, Known) else Known()
 
 
-def _counted_only(dataset, needed: dict[str, pd.Series], end: str):
+def _counted_only(dataset, needed: dict[str, pd.DataFrame], end: str):
     """The rows before each person's `needed` end: the same whether a day came from the cache or the replica,
     so an unchanged rebuild's edit_days, and the derivations keyed by it, are the same too."""
     frame = dataset.frame
@@ -173,16 +179,17 @@ def _counted_only(dataset, needed: dict[str, pd.Series], end: str):
     limit = np.full(len(frame), end, dtype=object)
     for wiki, rows in pd.Series(np.arange(len(frame))).groupby(wikis).indices.items():
         if wiki in needed:
-            limit[rows] = needed[wiki].reindex(names[rows]).fillna(end).to_numpy(dtype=object)
+            limit[rows] = needed[wiki]["until"].reindex(names[rows]).fillna(end).to_numpy(dtype=object)
     keep = earlier(frame["edit_day"].to_numpy(dtype=object), limit)
     # Leaving rows out keeps a normalized, sorted frame so: no second normalize of a million rows.
     return dataclasses.replace(dataset, frame=frame[keep].reset_index(drop=True))
 
 
-def _needed_until(stage: Stage, end: str) -> dict[str, pd.Series]:
-    """The end of each person's last retention window, a stamp by username, per wiki: edits after it count in
-    no window (cohorts.campaign_retention counts only days inside windows), so a person known up to it is
-    not asked."""
+def _needed_period(stage: Stage, end: str) -> dict[str, pd.DataFrame]:
+    """Per wiki, by username: `from`, the first day of the person's first retention window, and `until`, the end
+    of their last (stamps). Edits outside [from, until) count in no window (cohorts.campaign_retention counts
+    only days inside windows), so a person known up to `until`, or whose first window begins only after the
+    as-of date, is not asked. Both are "" for someone whose campaigns have no end date (no window at all)."""
     settings = stage.settings
     pairs = cohorts.lookups(
         stage.datasets["campaign_new_editors"].frame,
@@ -191,24 +198,35 @@ def _needed_until(stage: Stage, end: str) -> dict[str, pd.Series]:
     )
     campaigns = stage.datasets["campaigns"].frame
     span = dt.timedelta(days=30 * max(settings.get("retention", "retention_windows")) + 1)
-    days = {  # per campaign: the day its last window ends, as YYYYMMDD; 0 when it has no end date
-        campaign_id: int((dt.date.fromisoformat(last) + span).strftime("%Y%m%d")) if isinstance(last, str) else 0
+    ended = {  # per campaign: its end date; None without one
+        campaign_id: dt.date.fromisoformat(last) if isinstance(last, str) else None
         for campaign_id, last in zip(campaigns["campaign_id"], campaigns["end_date"], strict=True)
     }
+    never = 99_999_999  # after every YYYYMMDD: a campaign without an end date has no window, no first day
+    first_day = {key: _number(day + dt.timedelta(days=1)) if day else never for key, day in ended.items()}
+    last_day = {key: _number(day + span) if day else 0 for key, day in ended.items()}
     rows = pd.DataFrame(
         {
             "wiki": pairs["wiki"].to_numpy(dtype=object),
             "username": pairs["username"].to_numpy(dtype=object),
-            "day": pairs["campaign_id"].map(days).fillna(0).to_numpy(dtype=np.int64),
+            "from": pairs["campaign_id"].map(first_day).fillna(never).to_numpy(dtype=np.int64),
+            "until": pairs["campaign_id"].map(last_day).fillna(0).to_numpy(dtype=np.int64),
         }
     )
     needed = {}
     for wiki, group in rows[rows["wiki"].notna()].groupby("wiki", sort=True):
-        latest = group.groupby("username", sort=False)["day"].max()  # integers: a vectorised max
-        # One string per distinct day, shared by everyone whose windows end then (a million copies: 100 MB).
-        stamps = {day: min(f"{day}000000", end) if day > 0 else "" for day in pd.unique(latest.to_numpy())}
-        needed[wiki] = latest.map(stamps).astype(object)
+        people = group.groupby("username", sort=False).agg({"from": "min", "until": "max"})  # vectorised
+        # One string per distinct day, shared by everyone whose windows begin or end then (a million copies: 100 MB).
+        days = pd.unique(np.concatenate([people["from"].to_numpy(), people["until"].to_numpy()]))
+        stamps = {day: min(f"{day}000000", end) if 0 < day < never else "" for day in days}
+        needed[wiki] = pd.DataFrame(
+            {"from": people["from"].map(stamps).astype(object), "until": people["until"].map(stamps).astype(object)}
+        )
     return needed
+
+
+def _number(day: dt.date) -> int:
+    return int(day.strftime("%Y%m%d"))
 
 
 def _key(query, settings, wiki: str) -> str:
