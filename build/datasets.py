@@ -144,12 +144,25 @@ class WrittenFile:
     changed: bool
 
 
-def write_if_changed(path: Path, content: bytes) -> WrittenFile:
-    """Write `content` to `path` through a temporary file, unless the file already holds it."""
+def write_if_changed(path: Path, content: bytes, *, staged: bool = False) -> WrittenFile:
+    """Write `content` to `path` through a temporary file, unless the file already holds it.
+
+    `staged`: `path` is in a build's staging folder, which no reader sees before the whole build is swapped in
+    (staging.py), so a file that does not exist yet is written directly (a temporary file and a rename cost
+    ten times as much on ext4: seconds for a cold build's 13,000 files). An existing one is still replaced
+    through a temporary file: it may be a hard link to the published build's file, never written in place."""
     digest = hashlib.sha256(content).hexdigest()
-    if _size(path) == len(content) and path.read_bytes() == content:  # a file of another size is not read
+    size = _size(path)
+    if size == len(content) and path.read_bytes() == content:  # a file of another size is not read
         return WrittenFile(path, len(content), digest, changed=False)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if staged and size is None:
+        try:
+            with open(path, "xb") as new:  # exclusive: never into a file that appeared meanwhile
+                new.write(content)
+            return WrittenFile(path, len(content), digest, changed=True)
+        except FileExistsError:
+            pass
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_bytes(content)
     os.replace(temporary, path)
@@ -200,8 +213,8 @@ def publish_dataset(dataset: Dataset, out_dir: Path, cache: Cache | None = None)
     records = dataset.records()  # once for both files
     published = PublishedDataset(
         dataset=dataset,
-        csv=write_if_changed(paths["csv"], csv_bytes(dataset.columns, records)),
-        json=write_if_changed(paths["json"], json_bytes(records)),
+        csv=write_if_changed(paths["csv"], csv_bytes(dataset.columns, records), staged=True),
+        json=write_if_changed(paths["json"], json_bytes(records), staged=True),
     )
     files = {
         kind: (written.bytes, written.sha256) for kind, written in (("csv", published.csv), ("json", published.json))
@@ -291,7 +304,7 @@ def write_datapackage(package: dict, folder: Path) -> WrittenFile:
             lines.append(f"  {_compact(key)}: {_compact(value)}")
     content = ("{\n" + ",\n".join(lines) + "\n}\n").encode("utf-8")
     del lines
-    return write_if_changed(folder / "datapackage.json", content)
+    return write_if_changed(folder / "datapackage.json", content, staged=True)
 
 
 def _compact(value) -> str:

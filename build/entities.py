@@ -210,7 +210,7 @@ def _write_entities(kind: EntityKind, dataset: Dataset, slugs: dict, ids: dict, 
     for value, rows in parts.items():
         for extension, content in (("csv", csv_bytes(dataset.columns, rows)), ("json", json_bytes(rows))):
             path = data_path(kind, slugs[value], dataset, extension)
-            result = write_if_changed(folder / path, content)
+            result = write_if_changed(folder / path, content, staged=True)
             files.append(EntityFile(kind, ids[value], dataset, path, extension, result.bytes, result.sha256, len(rows)))
     return files
 

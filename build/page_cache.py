@@ -12,7 +12,6 @@ files (status, home, downloads) is rendered every time.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from build.cache import Cache, Digests, digest, folder_digest, settings_digest
@@ -79,13 +78,11 @@ class PageCache:
             return None
         return paths
 
-    def remember(self, key: str, reads: set, files: list[Path], out_dir: Path) -> None:
+    def remember(self, key: str, reads: set, files: dict[Path, tuple[int, str]], out_dir: Path) -> None:
+        """Store what the page read and the files it wrote ({path: (size, sha256)}, as they were written)."""
         if not self.cache.enabled or VOLATILE in reads:
             return
-        written = {}
-        for path in files:
-            content = path.read_bytes()
-            written[path.relative_to(out_dir).as_posix()] = (len(content), hashlib.sha256(content).hexdigest())
+        written = {path.relative_to(out_dir).as_posix(): (size, sha) for path, (size, sha) in files.items()}
         manifest = {"reads": {read: self.read_digest(read) for read in sorted(reads, key=repr)}, "files": written}
         self.cache.put(KIND, key, manifest, {"files": sorted(written)})
 

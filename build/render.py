@@ -102,6 +102,7 @@ class Site:
         self.chart_defs = content.chart_defs
         self.words = content.words
         self.written: list[Path] = []
+        self.file_digests: dict[Path, tuple[int, str]] = {}  # each file written: its size and sha256
         self.history_source: Callable[[], list[dict]] | None = None
         self._records: dict[str, list[dict]] = {}
         self._grouped: dict[tuple, dict] = {}
@@ -210,8 +211,9 @@ class Site:
         path = self.out_dir / relative
         if not path.resolve().is_relative_to(self.out_dir.resolve()):
             raise RenderError(f"page path {relative!r} would be written outside {self.out_dir}")
-        write_if_changed(path, content.encode("utf-8") if isinstance(content, str) else content)
+        written = write_if_changed(path, content.encode("utf-8") if isinstance(content, str) else content, staged=True)
         self.written.append(path)
+        self.file_digests[path] = (written.bytes, written.sha256)
         return path
 
     # --- what every page sees -----------------------------------------------------------------
@@ -362,7 +364,8 @@ class Site:
         try:
             self.render_page(page, entity)
             if key:
-                self.page_cache.remember(key, self.reads, self.written[before:], self.out_dir)
+                files = {path: self.file_digests[path] for path in self.written[before:]}
+                self.page_cache.remember(key, self.reads, files, self.out_dir)
         finally:
             self.reads = None
 

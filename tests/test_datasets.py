@@ -132,3 +132,22 @@ def test_datapackage_validates_with_frictionless(tmp_path):
     csv_resource = package["resources"][0]
     assert csv_resource["rows"] == 2 and csv_resource["bytes"] == published.csv.bytes
     assert csv_resource["hash"] == f"sha256:{published.csv.sha256}"
+
+
+def test_a_staged_file_is_written_directly_when_new_and_never_into_a_linked_one(tmp_path):
+    """In the staging folder a new file is written as it is (no reader sees staging); an existing one may be a
+    hard link to the published build's file, so it is replaced, never written in place."""
+    import os
+
+    from build.datasets import write_if_changed
+
+    published, staging = tmp_path / "published.json", tmp_path / "staging"
+    published.write_bytes(b"old")
+    staging.mkdir()
+    os.link(published, staging / "a.json")
+    assert write_if_changed(staging / "a.json", b"new", staged=True).changed
+    assert (staging / "a.json").read_bytes() == b"new" and published.read_bytes() == b"old"
+    fresh = staging / "campaign" / "b.json"
+    assert write_if_changed(fresh, b"x", staged=True).changed and fresh.read_bytes() == b"x"
+    assert not write_if_changed(fresh, b"x", staged=True).changed  # the same bytes: left as they are
+    assert not [p.name for p in staging.rglob("*") if p.name.endswith(".tmp")]
