@@ -403,9 +403,11 @@ def compile_charts(
         known = cache.get("chart", key)
         if known is None:
             chart = compile_chart(definition, dataset, context, validate=False)
-            known = (chart.spec, chart.complete)
+            known = (chart.spec, chart.complete, chart.vega)  # Vega too: vl-convert takes 50 ms a chart
             cache.put("chart", key, known, {"chart": chart_id})
-        compiled[chart_id] = CompiledChart(definition, dataset, *known)
+        spec, complete, vega = known
+        compiled[chart_id] = CompiledChart(definition, dataset, spec, complete)
+        compiled[chart_id].__dict__["vega"] = vega  # the cached_property's value, as `vega` made it
     return compiled
 
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_array
+
+if TYPE_CHECKING:  # SciPy takes a second to import: only a build that solves a ledger imports it
+    from scipy.optimize import LinearConstraint
 
 INFINITE = math.inf
 INTEGRAL = 1e-6  # how far from an integer a solver's value may be and still count as that integer
@@ -81,6 +83,8 @@ class Ledger:
         an integer solution with the relaxation's bound, so it is the integer optimum too, and the integer
         program (several times slower on the campaign ledger) is only solved when it is not.
         """
+        from scipy.optimize import Bounds, milp
+
         lows, highs = np.array(self.lows, dtype=float), np.array(self.highs, dtype=float)
         weights = np.zeros(len(lows))
         for key, coefficient in objective.items():
@@ -104,6 +108,8 @@ class Ledger:
     def _free_constraints(self, lows: np.ndarray, free: np.ndarray) -> list[LinearConstraint] | None:
         """The relations over the free unknowns, the fixed ones' part moved into their bounds; None when a
         relation of fixed unknowns only does not hold. Kept while the ledger's bounds stay the same."""
+        from scipy.optimize import LinearConstraint
+
         built = self._built or self._constraints()
         if not built:
             return []
@@ -131,6 +137,9 @@ class Ledger:
         return self._built
 
     def _matrix(self) -> list[LinearConstraint]:
+        from scipy.optimize import LinearConstraint
+        from scipy.sparse import coo_array
+
         rows, columns, values = [], [], []
         for number, (coefficients, _, _) in enumerate(self.rows):
             for position, coefficient in coefficients.items():
