@@ -4,7 +4,8 @@ A page's key hashes what every page sees (Almanac's code, the templates, the set
 which datasets are available, the entities' folders, the compiled charts, the build report's dataset
 states) and the page's own entity row. Its manifest in the build cache lists what the page read while it
 was rendered (a whole dataset, or one entity's rows of it) with the digest of each, and the files it
-wrote with their sha256. The next build with the same key compares each read's digest now: all equal, and
+wrote with their sha256. The next build with the same key compares each read's digest now (one entity's rows
+of a dataset whose whole digest is unchanged are unchanged, without a digest of their own): all equal, and
 the staging folder (a copy of the last build) still holds those files, the page is kept as it is;
 anything else renders it. A page that reads the build report itself, the build history or the catalog of
 files (status, home, downloads) is rendered every time.
@@ -59,19 +60,25 @@ class PageCache:
         if read[0] == "height":
             return repr(self.site.entity_chart_height(*read[1:]))
         if read[0] == "all":
-            dataset = self.site.available.get(read[1])
-            return self.digests.of(dataset) if dataset is not None else "absent"
+            return self.dataset_digest(read[1])
         if read not in self._rows:
             _, name, column, value = read
             self._rows[read] = digest(repr(self.site.entity_rows(name, column, value, track=False)))
         return self._rows[read]
 
+    def dataset_digest(self, name: str) -> str:
+        dataset = self.site.available.get(name)
+        return self.digests.of(dataset) if dataset is not None else "absent"
+
     def kept(self, key: str, out_dir: Path) -> list[Path] | None:
-        """The page's files when it can be kept as the staging folder holds it, else None."""
+        """The page's files when it can be kept as the staging folder holds it, else None. An entity's rows of a
+        dataset whose whole content is unchanged are unchanged too: only the others are digested again."""
         manifest = self.cache.get(KIND, key)
         if not manifest or VOLATILE in manifest["reads"]:
             return None
-        if any(self.read_digest(read) != known for read, known in manifest["reads"].items()):
+        same = {name for name, known in manifest["datasets"].items() if self.dataset_digest(name) == known}
+        reads = manifest["reads"].items()
+        if any(self.read_digest(read) != known for read, known in reads if read[0] != "rows" or read[1] not in same):
             return None
         paths = [out_dir / relative for relative in manifest["files"]]
         if not all(holds(path, *manifest["files"][path.relative_to(out_dir).as_posix()]) for path in paths):
@@ -83,7 +90,11 @@ class PageCache:
         if not self.cache.enabled or VOLATILE in reads:
             return
         written = {path.relative_to(out_dir).as_posix(): (size, sha) for path, (size, sha) in files.items()}
-        manifest = {"reads": {read: self.read_digest(read) for read in sorted(reads, key=repr)}, "files": written}
+        manifest = {
+            "reads": {read: self.read_digest(read) for read in sorted(reads, key=repr)},
+            "datasets": {name: self.dataset_digest(name) for name in sorted({r[1] for r in reads if r[0] == "rows"})},
+            "files": written,
+        }
         self.cache.put(KIND, key, manifest, {"files": sorted(written)})
 
 
