@@ -135,3 +135,29 @@ def test_edit_period_covers_every_window_and_stops_at_the_as_of_date():
     assert edit_period(ends, [1, 3], dt.date(2025, 5, 1))["edits_until"] == "20250501000000"
     nothing = edit_period(ends.iloc[1:2], [1], dt.date(2025, 5, 1))
     assert nothing["edits_from"] == nothing["edits_until"]
+
+
+def test_campaign_retention_with_nothing_to_count():
+    """No campaigns at all (an empty database), and campaigns whose new editors made no edit."""
+    empty = campaign_retention(
+        CAMPAIGNS.iloc[0:0],
+        NEW_EDITORS.iloc[0:0],
+        CAMPAIGN_WIKIS.iloc[0:0],
+        EDIT_DAYS.iloc[0:0],
+        as_of=dt.date(2025, 5, 2),
+        windows=[1, 2, 3],
+        k_min=5,
+        retention_wikis=[],
+    )
+    assert empty.records() == []
+    quiet = campaign_retention(
+        CAMPAIGNS,
+        NEW_EDITORS,
+        CAMPAIGN_WIKIS,
+        EDIT_DAYS.iloc[0:0],
+        as_of=dt.date(2025, 5, 2),
+        windows=[1, 2, 3],
+        k_min=5,
+        retention_wikis=[],
+    )
+    assert [(row["campaign"], row["retained"]) for row in quiet.records()][:3] == [("big", 0)] * 3

@@ -244,7 +244,8 @@ def _retained_counts(campaigns, editors, campaign_wikis, edit_days, retention_wi
     is days end + 30(k − 1) + 1 … end + 30k: a day `delta` days after the end is in window (delta − 1) // 30 + 1.
     One pass over every (campaign, editor, edit day), counted in whole days as the definition does."""
     ends = campaigns[["campaign_id", "end_date"]].drop_duplicates()
-    ends = ends[ends["end_date"].map(lambda value: isinstance(value, str))]
+    dated = np.fromiter((isinstance(value, str) for value in ends["end_date"]), dtype=bool, count=len(ends))
+    ends = ends[dated]  # a boolean array: an empty frame's mapped Series would select columns instead
     days = edit_days[["wiki", "username"]].assign(day=pd.to_datetime(edit_days["edit_day"], format="%Y%m%d"))
     edits = (
         campaign_dbnames(campaign_wikis, retention_wikis)
