@@ -1,7 +1,7 @@
 """The build cache: what a rebuild can reuse, keyed by the content it was made from.
 
 Queries run on every build, unless their source proves it has not changed since the same statement ran
-(`sources.content_stamp`: an embedded DuckDB file; a server is always asked). Everything after them is
+(`stamps.content_stamp`: an embedded DuckDB file; a server is always asked). Everything after them is
 looked up here by a key that hashes (sha256) every input that can change the result: the query results it
 reads (their content, `frame_digest`), the settings, the content (templates) and Almanac's own code
 (`code_digest`), so a new release or an edited template never meets an old entry. A key that matches

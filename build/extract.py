@@ -36,13 +36,13 @@ from .reading import DEFAULT_RETRY, ExtractError, Progress, Reader, RetryPolicy,
 from .sources import (
     Connection,
     SourceError,
-    content_stamp,
     is_replica,
     open_source,
     parse_url,
     redact,
     server_message,
 )
+from .stamps import content_stamp
 
 log = logging.getLogger("almanac")
 
@@ -103,7 +103,7 @@ def run(
     """Run `queries` (all on non-per-wiki sources), one connection per source.
 
     A query on a source that proves it has not changed since a build ran the same statement
-    (`sources.content_stamp`: an embedded DuckDB file) gets that build's rows from `cache`."""
+    (`stamps.content_stamp`: an embedded DuckDB file) gets that build's rows from `cache`."""
     result = Extraction()
     parameters = {**query_parameters(settings), **(extra_parameters or {})}
     connections: dict[str, Connection | Exception] = {}

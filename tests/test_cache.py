@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from conftest import AS_OF, ROOT, run_build
 
-from build import sources
+from build import stamps as source_stamps
 
 # Files that carry the build's own time (built_at, the build history): they differ between any two builds.
 TIMED = {"status.json", "status-history.json", "status.atom", "status/index.html", "index.html"}
@@ -97,7 +97,7 @@ def test_one_changed_row_rewrites_exactly_the_files_it_changes(project, tmp_path
 
 
 def test_queries_and_lookups_of_an_unchanged_source_are_reused_and_a_changed_one_is_asked(project, tmp_path):
-    """An embedded source that proves it has not changed (sources.content_stamp) gives the rows the same
+    """An embedded source that proves it has not changed (stamps.content_stamp) gives the rows the same
     statements returned before; once it has changed, every query and lookup on it runs again."""
     config, copies = project
     site = tmp_path / "site"
@@ -120,7 +120,7 @@ def test_queries_and_lookups_of_an_unchanged_source_are_reused_and_a_changed_one
                 f"'{late}' || substr(rev_timestamp, 9) AS rev_timestamp) FROM {schema}.revision "
                 f"WHERE rev_timestamp LIKE '{day}%'"
             )
-    time.sleep(sources.SETTLED_SECONDS + 0.1)  # settled: the stamps are new ones, not none
+    time.sleep(source_stamps.SETTLED_SECONDS + 0.1)  # settled: the stamps are new ones, not none
     log = build(config, site)
     assert "query 0/" in log and "lookup 0/1" in log, log
     build(config, tmp_path / "plain", "--no-cache")

@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from build import config, extract, queries, sources
+from build import config, extract, queries
+from build import stamps as source_stamps
 from build.cache import Cache, frame_digest
 from build.dashboard import cohorts, replica_cache, replicas
 from build.derivations import Stage
@@ -110,7 +111,7 @@ def test_lookups_through_the_cache_equal_lookups_without_it(demo_sources, replic
             f"FROM {table} WHERE rev_actor = (SELECT actor_id FROM {wiki}_p.actor WHERE actor_name = ?) LIMIT 1",
             [username],
         )
-    time.sleep(sources.SETTLED_SECONDS + 0.1)  # settled: the replica's stamp is a new one, not none
+    time.sleep(source_stamps.SETTLED_SECONDS + 0.1)  # settled: the replica's stamp is a new one, not none
     through_cache = looked_up(AS_OFS[-1], demo_sources[0], replica, cache, tmp_path)
     same_lookups(through_cache, looked_up(AS_OFS[-1], demo_sources[0], replica, Cache.off(), tmp_path))
     days = edit_days(through_cache)

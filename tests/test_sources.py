@@ -309,15 +309,15 @@ def _settled(path: Path) -> None:
     set back, so only time settles it)."""
     import time
 
-    import build.sources as sources
+    import build.stamps as stamps
 
-    time.sleep(sources.SETTLED_SECONDS + 0.1)
+    time.sleep(stamps.SETTLED_SECONDS + 0.1)
 
 
 def test_a_duckdb_file_is_stamped_and_the_stamp_changes_with_any_write(tmp_path):
     import duckdb
 
-    from build.sources import content_stamp
+    from build.stamps import content_stamp
 
     path = tmp_path / "source.duckdb"
     with duckdb.connect(str(path)) as connection:
@@ -337,7 +337,7 @@ def test_a_duckdb_file_is_stamped_and_the_stamp_changes_with_any_write(tmp_path)
 
 
 def test_a_server_a_missing_file_and_a_wiki_file_per_dbname(tmp_path):
-    from build.sources import content_stamp
+    from build.stamps import content_stamp
 
     assert content_stamp(SourceSettings("dashboard", "mysql://root@127.0.0.1:3306/test"), tmp_path) is None
     assert content_stamp(SourceSettings("dashboard", "duckdb:///absent.duckdb"), tmp_path) is None

@@ -25,7 +25,7 @@ from build.cache import digest, settings_digest
 from build.dashboard import cohorts
 from build.derivations import Stage
 from build.normalize import combine
-from build.sources import content_stamp
+from build.stamps import content_stamp
 
 log = logging.getLogger("almanac")
 
@@ -78,7 +78,7 @@ class Known:
 
 def look_up(stage: Stage, query, targets: dict[str, list[str]], period: dict[str, str]):
     """extract.run_per_wiki for `targets` over `period`: when no replica has changed since a build made the
-    same lookup (`sources.content_stamp`, an embedded file) that build's result, else `_asked`."""
+    same lookup (`stamps.content_stamp`, an embedded file) that build's result, else `_asked`."""
     inputs = [stage.datasets[name] for name in INPUTS]
     stamps = _stamps(stage.settings, query, targets)
     key = stamps and stage.cache.key(
