@@ -91,12 +91,13 @@ def _build_site(settings: config.Settings) -> int:
     derivations = load_derivations(settings)  # the site's derived datasets, chosen by its queries folder
     cache = Cache.of(settings)  # derivations, replica lookups, files and pages keyed by their inputs
     content = check_content(all_queries, derived_schemas(derivations), settings, cache)  # before any query runs
-    staging_dir = staging.prepare(settings.out_dir, settings.state_dir)
+    preparing = staging.Preparation(settings.out_dir, settings.state_dir)  # linked while the queries run
     spark.configure(settings.get("spark", "conf"))  # for a Spark source's session, if one is used
     try:
         log.info("Extracting")
         database_queries = [q for q in all_queries if not q.per_wiki]
         extraction = extract.run(database_queries, settings, cache=cache)
+        staging_dir = preparing.folder()
         datasets = keep_last_published(extraction, database_queries, staging_dir)
         if all(dataset.stale for dataset in datasets.values()):
             reasons = sorted({failure.public for failure in extraction.failures.values()})
@@ -130,7 +131,7 @@ def _build_site(settings: config.Settings) -> int:
             report.write_history(history(), settings.state_dir, staging_dir, title=site[0], base_url=site[1])
         staging.swap(staging_dir, settings.out_dir, keep=settings.keep_builds)
     except BaseException:
-        staging.discard(staging_dir)
+        preparing.discard()
         raise
     log.info("Build %s", cache.summary())
     cache.prune()

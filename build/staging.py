@@ -23,6 +23,7 @@ import hashlib
 import logging
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,26 +81,55 @@ class Layout:
 
 def prepare(out: Path, state_dir: Path) -> Path:
     """Recover, then create the staging folder as hard links to the published site's files (or copies)."""
-    layout = Layout.of(out, state_dir)
-    recover(layout)
-    try:
-        make_state_dir(Path(state_dir))
-        layout.builds.mkdir(parents=True, exist_ok=True)
-        (layout.home / "target").write_text(str(layout.out) + "\n", encoding="utf-8")
-        if layout.out.is_dir():
-            shutil.copytree(layout.out, layout.staging, symlinks=True, copy_function=_link_or_copy)
-        else:
-            layout.staging.mkdir()
-        marker = layout.staging / SITE_MARKER
-        marker.unlink(missing_ok=True)  # a link: writing through it would touch the published build's file
-        marker.write_text(SITE_MARKER_TEXT, encoding="utf-8")
-    except OSError as error:
-        _remove(layout.staging)
-        raise StagingError(
-            f"Could not prepare the staging folder {layout.staging} from {layout.out}: {error}. "
+    return Preparation(out, state_dir).folder()
+
+
+class Preparation:
+    """`prepare` with the links made in a thread, so they are made while the queries run: a site of 3,000
+    folders spends a second in mkdir, which the kernel does without the interpreter. Recovering from a crash
+    and creating the folders is done at once, so a folder that cannot be written stops the build before any
+    query runs. `folder()` waits for the staging folder; `discard()` waits, then removes it."""
+
+    def __init__(self, out: Path, state_dir: Path):
+        self.layout = Layout.of(out, state_dir)
+        recover(self.layout)
+        try:
+            make_state_dir(Path(state_dir))
+            self.layout.builds.mkdir(parents=True, exist_ok=True)
+            (self.layout.home / "target").write_text(str(self.layout.out) + "\n", encoding="utf-8")
+        except OSError as error:
+            raise self._error(error) from error
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="almanac-staging")
+        self._filled = pool.submit(self._fill)
+        pool.shutdown(wait=False)  # the thread ends with its one task
+
+    def folder(self) -> Path:
+        return self._filled.result()
+
+    def discard(self) -> None:
+        wait([self._filled])
+        discard(self.layout.staging)
+
+    def _fill(self) -> Path:
+        staging = self.layout.staging
+        try:
+            if self.layout.out.is_dir():
+                shutil.copytree(self.layout.out, staging, symlinks=True, copy_function=_link_or_copy)
+            else:
+                staging.mkdir()
+            marker = staging / SITE_MARKER
+            marker.unlink(missing_ok=True)  # a link: writing through it would touch the published build's file
+            marker.write_text(SITE_MARKER_TEXT, encoding="utf-8")
+        except OSError as error:
+            _remove(staging)
+            raise self._error(error) from error
+        return staging
+
+    def _error(self, error: OSError) -> StagingError:
+        return StagingError(
+            f"Could not prepare the staging folder {self.layout.staging} from {self.layout.out}: {error}. "
             "Check the disk space and the permissions of the folder, then build again."
-        ) from error
-    return layout.staging
+        )
 
 
 def _link_or_copy(source: str, target: str) -> None:

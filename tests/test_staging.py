@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -197,4 +198,47 @@ def test_a_failed_copy_gives_an_error_naming_the_folders_and_leaves_no_staging(p
     monkeypatch.setattr(staging.shutil, "copy2", disk_full)
     with pytest.raises(StagingError, match="staging from .*site: .*disk space"):
         staging.prepare(out, state)
+    assert not Layout.of(out, state).staging.exists()
+
+
+def test_a_preparation_links_in_the_background_until_its_folder_is_asked_for(places, monkeypatch):
+    """The links are made in a thread while the build runs its queries; folder() waits for them."""
+    out, state = places
+    linking, linked = threading.Event(), []
+    real_link = staging.os.link
+
+    def slow_link(source, target):
+        linking.wait(timeout=10)  # held until the test has seen the constructor return
+        linked.append(target)
+        real_link(source, target)
+
+    monkeypatch.setattr(staging.os, "link", slow_link)
+    preparing = staging.Preparation(out, state)
+    assert linked == []  # returned before a single link was made
+    linking.set()
+    stage = preparing.folder()
+    assert snapshot(stage) == snapshot(out)
+    assert {Path(target).name for target in linked} >= {"index.html", "a.csv", "b.csv"}
+
+
+def test_a_discarded_preparation_waits_for_its_links_then_removes_them(places, monkeypatch):
+    out, state = places
+    preparing = staging.Preparation(out, state)
+    preparing.discard()
+    assert not Layout.of(out, state).staging.exists()
+    assert snapshot(out)["index.html"] == "old page"
+
+
+def test_a_preparation_that_fails_in_its_thread_raises_when_its_folder_is_asked_for(places, monkeypatch):
+    out, state = places
+
+    def disk_full(source, target, **options):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(staging.os, "link", disk_full)
+    monkeypatch.setattr(staging.shutil, "copy2", disk_full)
+    preparing = staging.Preparation(out, state)  # the constructor does not raise: the copy is not done yet
+    with pytest.raises(StagingError, match="staging from .*site: .*disk space"):
+        preparing.folder()
+    preparing.discard()  # a failed preparation is discarded like any other
     assert not Layout.of(out, state).staging.exists()
