@@ -403,12 +403,26 @@ def compile_charts(
         known = cache.get("chart", key)
         if known is None:
             chart = compile_chart(definition, dataset, context, validate=False)
-            known = (chart.spec, chart.complete, chart.vega)  # Vega too: vl-convert takes 50 ms a chart
+            known = (chart.spec, chart.complete, _cached_vega(chart, cache))
             cache.put("chart", key, known, {"chart": chart_id})
         spec, complete, vega = known
         compiled[chart_id] = CompiledChart(definition, dataset, spec, complete)
         compiled[chart_id].__dict__["vega"] = vega  # the cached_property's value, as `vega` made it
     return compiled
+
+
+def _cached_vega(chart: CompiledChart, cache) -> dict:
+    """The chart's Vega, looked up by its Vega-Lite spec: vl-convert takes 50 ms a chart, and new rows
+    mostly leave a chart's spec as it was (the spec reads the rows' shape, not their values)."""
+    import vl_convert
+
+    spec = json.dumps(chart.spec, sort_keys=True, default=str)
+    key = cache.key("vega", vl_convert.__version__, spec)
+    vega = cache.get("vega", key)
+    if vega is None:
+        vega = chart.vega
+        cache.put("vega", key, vega, {"chart": chart.definition.id})
+    return vega
 
 
 def check_charts(definitions: dict[str, ChartDef], schemas: dict[str, Dataset], context: dict) -> list[str]:

@@ -200,3 +200,24 @@ def test_every_spec_built_with_rows_is_valid_vega_lite(compiled, chart_id):
     validator = jsonschema.validators.validator_for(schema)(schema)
     errors = [error.message for error in validator.iter_errors(compiled[chart_id].page_spec(""))]
     assert errors == []
+
+
+def test_new_rows_that_keep_a_charts_spec_reuse_its_vega_from_the_cache(datasets, tmp_path, monkeypatch):
+    """The chart cache is keyed by the rows; the Vega inside it by the Vega-Lite spec, so a day's new rows
+    recompile no spec that they leave unchanged, and the Vega is the one vl-convert makes for it."""
+    from build.cache import Cache
+
+    cache = Cache(tmp_path / "cache")
+    first = compile_charts(DEFINITIONS, datasets, CONTEXT, cache)
+    more = make_frames(4)  # other values in the same columns
+    changed = {name: dataset.with_frame(more[name]) for name, dataset in datasets.items()}
+    compiled_again = []
+    real = vl_convert.vegalite_to_vega
+    monkeypatch.setattr(vl_convert, "vegalite_to_vega", lambda spec: compiled_again.append(spec) or real(spec))
+    second = compile_charts(DEFINITIONS, changed, CONTEXT, cache)
+    new_rows = [i for i, d in DEFINITIONS.items() if not datasets[d.dataset].frame.equals(changed[d.dataset].frame)]
+    assert new_rows and cache.misses["chart"] == len(DEFINITIONS) + len(new_rows)  # only they are built again
+    new_spec = [chart_id for chart_id in new_rows if second[chart_id].spec != first[chart_id].spec]
+    assert len(compiled_again) == len(new_spec) < len(new_rows)  # vl-convert ran only for a changed spec
+    for chart in second.values():
+        assert chart.vega == compile_chart(chart.definition, changed[chart.definition.dataset], CONTEXT).vega
