@@ -41,7 +41,7 @@ from pathlib import Path
 import altair as alt
 import jinja2
 
-from build import chart_helpers
+from build import chart_helpers, spec_fields
 from build.datasets import Dataset, data_url
 
 URL_TOKEN = "__ALMANAC_DATA_URL__"
@@ -138,7 +138,7 @@ class CompiledChart:
         """A static SVG of the chart drawn from `rows` (only the chart's columns are passed), dark-aware."""
         import vl_convert
 
-        names = _fields(self.spec) | set(self.definition.table.get("columns", ()))
+        names = spec_fields.read(self.spec) | set(self.definition.table.get("columns", ()))
         slim = [{k: v for k, v in row.items() if k in names} for row in rows]
         svg = vl_convert.vegalite_to_svg(self.inline_spec(slim))
         return re.sub(r"(<svg\b[^>]*>)", lambda m: m.group(1) + STATIC_DARK_STYLE, svg, count=1)
@@ -279,52 +279,11 @@ def _declaration(chart_id: str, entry, where: str) -> ChartDef:
 # --- column checks -----------------------------------------------------------------------
 
 
-def _walk(node, visit) -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if not visit(key, value):
-                _walk(value, visit)
-    elif isinstance(node, list):
-        for item in node:
-            _walk(item, visit)
-
-
-def _fields(spec) -> set[str]:
-    """Every column name a spec reads: `field` references, fold and groupby lists."""
-    found: set[str] = set()
-
-    def visit(key, value):
-        if key == "field" and isinstance(value, str) and value:
-            found.add(value)
-            return True
-        if key in ("fold", "groupby") and isinstance(value, list):
-            found.update(v for v in value if isinstance(v, str))
-            return True
-        return False
-
-    _walk(spec, visit)
-    return found
-
-
-def _derived(spec) -> set[str]:
-    """Names that transforms create (`as`, window/aggregate outputs), which are not dataset columns."""
-    made: set[str] = set()
-
-    def visit(key, value):
-        if key == "as":
-            made.update([value] if isinstance(value, str) else [v for v in value if isinstance(v, str)])
-            return True
-        return False
-
-    _walk(spec, visit)
-    return made
-
-
 def check_columns(definition: ChartDef, dataset: Dataset, spec: dict) -> None:
     """Raise ChartError when the chart (its encodings, transforms or table) names a missing column."""
     have = set(dataset.column_names)
     table = definition.table
-    wanted = (_fields(spec) - _derived(spec)) | set(table.get("columns", ())) | set(definition.parse)
+    wanted = (spec_fields.read(spec) - spec_fields.made(spec)) | set(table.get("columns", ())) | set(definition.parse)
     pivot = table.get("pivot") or {}
     wanted |= set(pivot.get("index", ())) | {v for k, v in pivot.items() if k in ("columns", "values")}
     missing = sorted(wanted - have)
