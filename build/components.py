@@ -237,7 +237,9 @@ class Components:
             table = tables.make_table(schema, rows, columns, self.site.words, labels, formats, caption)
         for target in (links or {}).values():
             self.check_link(schema, target)
-        table.links = {column: [self.link(target, row) for row in rows] for column, target in (links or {}).items()}
+        tables.link_cells(
+            table, {column: [self.link(target, row) for row in rows] for column, target in (links or {}).items()}
+        )
         table.sortable = sortable is not False and not pivot and not summary or bool(sortable)
         table.search = bool(search)
         if isinstance(search, list | tuple):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tomllib
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +47,19 @@ class Words:
 
 @dataclass
 class Cell:
+    """A cell as the partial writes it: its text, sort key, class (from what it holds and its column's type)
+    and link. The class is set here, not in the partial: a table of 1,000 rows has 10,000 cells."""
+
     text: str
     sort: Any = None
     numeric: bool = False
     note: bool = False
+    date: bool = False  # in a date column: kept on one line
+    href: str | None = None
+    css: str = field(init=False)
+
+    def __post_init__(self):
+        self.css = "num" if self.numeric else "note" if self.note else "nowrap" if self.date else ""
 
 
 @dataclass
@@ -61,7 +70,6 @@ class Table:
     rows: list[list[Cell]]
     caption: str = ""
     sortable: bool = False
-    links: dict = field(default_factory=dict)  # column name → an href (or None) per row
     search: bool = False
     search_text: list[str] | None = None  # per row: the search key a search matches (else the row's own text)
     filters: list[dict] = field(default_factory=list)  # {column index, label, kind, options} per filter
@@ -84,19 +92,26 @@ def column_format(column: Column) -> str:
 
 def cell(column: Column, value, row: dict, words: Words, dataset: str = "", fmt: str | None = None) -> Cell:
     """One table cell: numbers formatted and right-aligned; an empty value explained in words."""
-    numeric = column.type in ("integer", "number")
+    numeric, date = column.type in ("integer", "number"), column.type == "date"
     if value is None:
         if f"{dataset}.{column.name}" in words.always:
-            return Cell(words.always[f"{dataset}.{column.name}"], None, False, True)
+            return Cell(words.always[f"{dataset}.{column.name}"], None, False, True, date)
         if numeric and words.flag and words.flag in row:
-            return Cell(words.flagged if row.get(words.flag) else words.unflagged, None, False, True)
-        return Cell("—", None, False, True)
+            return Cell(words.flagged if row.get(words.flag) else words.unflagged, None, False, True, date)
+        return Cell("—", None, False, True, date)
     if column.type == "boolean":
         return Cell("yes" if value else "no", int(bool(value)))
     fmt = fmt or column_format(column)
     if fmt in FORMATS:
-        return Cell(FORMATS[fmt](value), value if numeric else None, numeric)
-    return Cell(str(value), None)
+        return Cell(FORMATS[fmt](value), value if numeric else None, numeric, date=date)
+    return Cell(str(value), None, date=date)
+
+
+def link_cells(table: Table, links: dict[str, list[str | None]]) -> None:
+    """Column name → an href (or None) per row: each of those cells links to its row's."""
+    for index, column in enumerate(table.columns):
+        for row, href in zip(table.rows, links.get(column["name"], ()), strict=False):
+            row[index] = replace(row[index], href=href)  # a copy: a cell may be shared ('—' in a pivot)
 
 
 def header(column: Column, label: str | None = None) -> dict:
@@ -226,7 +241,7 @@ def disambiguate(table: Table, rows: list[dict], columns: dict) -> None:
             seen[row[index].text] = seen.get(row[index].text, 0) + 1
         for row, source in zip(table.rows, rows, strict=True):
             if seen[row[index].text] > 1 and source.get(by) is not None:
-                row[index] = Cell(f"{row[index].text} ({source[by]})", row[index].sort, row[index].numeric)
+                row[index] = replace(row[index], text=f"{row[index].text} ({source[by]})", note=False)
 
 
 def _capital(text: str) -> str:
