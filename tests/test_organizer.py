@@ -130,6 +130,19 @@ def test_campaign_pages_link_the_dashboard_and_set_their_period(site):
     assert any(signal["name"] == "period_start" for signal in spec.get("signals", []))
 
 
+def test_a_cells_class_comes_from_what_it_holds_then_its_column_and_links_never_touch_a_shared_cell():
+    assert [tables.Cell("1", 1, True, False, True).css, tables.Cell("—", None, False, True, True).css] == [
+        "num",
+        "note",
+    ]
+    assert [tables.Cell("2026-01-01", date=True).css, tables.Cell("x").css] == ["nowrap", ""]
+    shared = tables.Cell("—", None, False, True)  # as a pivot table's missing combinations are
+    table = tables.Table([{"name": "a"}, {"name": "b"}], [[tables.Cell("x"), shared], [tables.Cell("y"), shared]])
+    tables.link_cells(table, {"a": ["../x/", None], "b": ["../b1/", "../b2/"]})
+    assert [[cell.href for cell in row] for row in table.rows] == [["../x/", "../b1/"], [None, "../b2/"]]
+    assert shared.href is None and table.rows[0][1].css == "note"
+
+
 def test_search_keys_are_folded_at_build_time_as_site_js_folds_a_query(site):
     assert tables.search_key("Wiki Loves CAFÉ 2024 Ñandú-ĺ") == "wiki loves cafe 2024 nandu-l"
     html = (site / "campaigns" / "index.html").read_text(encoding="utf-8")
