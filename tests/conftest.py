@@ -3,9 +3,13 @@ cache for the session's builds on state folders of their own."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -37,14 +41,27 @@ def mariadb_server():
 
 def run_build(*arguments: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run `python build.py ARGUMENTS` as a user would, capturing its output."""
-    return subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), *arguments],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=600,
-    )
+    own_settings = "--config" in arguments or "ALMANAC_CONFIG" in (env or {})
+    with contextlib.nullcontext() if own_settings else checkout_settings():
+        return subprocess.run(
+            [sys.executable, str(ROOT / "build.py"), *arguments],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {})},
+            timeout=600,
+        )
+
+
+@contextlib.contextmanager
+def checkout_settings():
+    """Held by a build that reads the checkout's own site.toml, and so uses its state folder and build lock
+    (.almanac/): the test workers (pytest-xdist) take turns, where two such builds at once would stop one
+    with "Another build holds the lock". Builds on a state folder of their own (isolated_config) need not."""
+    name = f"almanac-tests-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:10]}.lock"
+    with open(Path(tempfile.gettempdir()) / name, "w") as turn:
+        fcntl.flock(turn, fcntl.LOCK_EX)  # released when the file is closed
+        yield
 
 
 def isolated_config(folder: Path, cache: Path | None = None) -> Path:

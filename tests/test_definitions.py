@@ -35,6 +35,7 @@ Readings chosen where the text leaves room (each is also listed in the report th
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import subprocess
@@ -43,7 +44,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import isolated_config, run_builds
+from tests.conftest import checkout_settings, isolated_config, run_builds
 from tests.fixtures.traps import AS_OF, SECRET_MARKERS, load_fixture
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,7 +73,8 @@ def _build(tmp: Path, config_text: str | None = None, as_of: str = AS_OF) -> tup
         config = tmp / "site.toml"
         config.write_text(config_text, encoding="utf-8")
         command[2:2] = ["--config", str(config)]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    with contextlib.nullcontext() if config_text is not None else checkout_settings():
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     return out, result
 
 

@@ -519,6 +519,8 @@ def test_per_wiki_missing_wiki_fails_only_itself(driver, wikis, tmp_path):
 
 
 def test_replica_lag_from_heartbeat(driver, database, tmp_path):
+    """The one test that changes the server for everyone (heartbeat_p, for a few seconds): a MariaDB replica build
+    of another test file running beside it (make test's workers) reads a lag of 8 s, which no other test checks."""
     connection = admin()
     with connection.cursor() as cursor:
         existed = cursor.execute("SHOW DATABASES LIKE 'heartbeat_p'")

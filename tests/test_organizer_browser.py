@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import pytest
 import test_browser
+from conftest import checkout_settings
 from test_browser import AXE, IN_CI, Visit
 
 # One browser for the module, with test_browser's launch options.
@@ -48,7 +49,8 @@ def demo(tmp_path_factory):
     subprocess.run([*build, "demo", "--dashboard", dashboard, "--replica", replica], check=True, capture_output=True)
     out = folder / "served" / "project"
     sources = ["--source", f"dashboard={dashboard}", "--source", f"replica={replica}"]
-    result = subprocess.run([*build, "-q", "--as-of", "2026-11-01", "--out", str(out), *sources], cwd=folder)
+    with checkout_settings():
+        result = subprocess.run([*build, "-q", "--as-of", "2026-11-01", "--out", str(out), *sources], cwd=folder)
     assert result.returncode in (0, 1)
     handler = functools.partial(QuietHandler, directory=str(folder / "served"))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
