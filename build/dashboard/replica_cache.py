@@ -115,27 +115,29 @@ def _asked(stage: Stage, query, targets: dict[str, list[str]], period: dict[str,
     if not cache.enabled or final <= start:
         return extract.run_per_wiki(query, settings, targets, extra_parameters=period)
     inputs = [stage.datasets[name] for name in INPUTS]
-    needed = stage.cached("derive", "needed_period", inputs, lambda: _needed_period(stage, end), end)
+    needed = stage.cached(
+        "derive", "needed_period", inputs, lambda: _needed_period(stage, targets, start, end), start, end
+    )
     keys = {wiki: _key(query, settings, wiki) for wiki in targets}
     known = {wiki: _stored(cache.get("replica", keys[wiki])) for wiki in targets}
     asks: dict[str, dict[str, list[str]]] = {start: {}}  # edits_from → {wiki: usernames}
+    counted_until: dict[str, dict[str, tuple]] = {}  # edits_from → {wiki: (usernames, each one's `until`)}
     cached = []
     for wiki, listed in sorted(targets.items()):
         names = np.asarray(extract.sorted_names(listed), dtype=object)
         positions = known[wiki].positions(names)
         first, until = known[wiki].periods(positions)
         begins = np.where((first <= start) & (start < until), np.where(until < end, until, end), start)
-        cached.append((wiki, *known[wiki].days_before(positions, begins, start)))
-        ends, froms = end, start
-        if wiki in needed:
-            period_of = needed[wiki].reindex(names)
-            ends = period_of["until"].fillna(end).to_numpy(dtype=object)
-            froms = period_of["from"].fillna(start).to_numpy(dtype=object)
+        froms, ends = needed[wiki] if wiki in needed else _no_windows(len(names), start, end)
+        # From the cache: the days before where it ends and before the person's last window ends (no later day counts).
+        cached.append((wiki, *known[wiki].days_before(positions, np.where(ends < begins, ends, begins), start)))
         # Asked: people with days still to know before their last window ends, once a window of theirs has begun
         # (a campaign that ends after the as-of date has no window day before it: nothing to ask yet).
         asked = ((begins < ends) & (froms < end)).astype(bool)
         for begin in sorted(pd.unique(begins[asked])):
-            asks.setdefault(begin, {})[wiki] = names[asked & (begins == begin)].tolist()
+            chosen = asked & (begins == begin)
+            asks.setdefault(begin, {})[wiki] = names[chosen].tolist()
+            counted_until.setdefault(begin, {})[wiki] = (names[chosen], ends[chosen])
         if not any(wiki in by_wiki for by_wiki in asks.values()):
             asks[start][wiki] = []  # every wiki is opened, as without the cache (its status, its lag)
     for begin, asked_by_wiki in sorted(asks.items()):
@@ -146,12 +148,16 @@ def _asked(stage: Stage, query, targets: dict[str, list[str]], period: dict[str,
         extract.run_per_wiki(query, settings, asked, extra_parameters={**period, "edits_from": begin})
         for begin, asked in sorted(asks.items())
     ]
-    dataset, error, wikis = _merge(query, results, cached)
-    del results, cached  # merged into one frame: a cold build's million rows are not held twice
-    if dataset is None:
-        return dataset, error, wikis
-    _remember(stage, keys, known, asks, wikis, dataset.frame, final, query)
-    return _counted_only(dataset, needed, end), error, wikis
+    wikis, error = _statuses(results)
+    if any(dataset is None for dataset, _, _ in results):
+        return None, error, wikis
+    _remember(stage, keys, known, asks, wikis, [dataset.frame for dataset, _, _ in results], final, query)
+    counted = [
+        _counted_only(dataset, counted_until.get(begin, {}), end)
+        for (begin, _), (dataset, _, _) in zip(sorted(asks.items()), results, strict=True)
+    ]
+    del results  # the rows past each person's last window are not held twice
+    return _merge(query, counted, cached, wikis), error, wikis
 
 
 def earlier(days: np.ndarray, stamps) -> np.ndarray:
@@ -171,25 +177,35 @@ def _stored(value) -> Known:
     return value if isinstance(value, Known) else Known()
 
 
-def _counted_only(dataset, needed: dict[str, pd.DataFrame], end: str):
-    """The rows before each person's `needed` end: the same whether a day came from the cache or the replica,
-    so an unchanged rebuild's edit_days, and the derivations keyed by it, are the same too."""
+def _no_windows(people: int, start: str, end: str) -> tuple[np.ndarray, np.ndarray]:
+    """`from` and `until` for people the windows do not name: the whole period."""
+    return np.full(people, start, dtype=object), np.full(people, end, dtype=object)
+
+
+def _counted_only(dataset, until_by_wiki: dict[str, tuple[np.ndarray, np.ndarray]], end: str):
+    """A replica answer's rows before each asked person's `until` (the end of their last window): the days the
+    cache gives are cut the same way, so a day counts alike whether it came from the cache or the replica,
+    and an unchanged rebuild's edit_days, and the derivations keyed by it, are the same too."""
     frame = dataset.frame
     wikis, names = (frame[c].to_numpy(dtype=object) for c in ("wiki", "username"))
     limit = np.full(len(frame), end, dtype=object)
     for wiki, rows in pd.Series(np.arange(len(frame))).groupby(wikis).indices.items():
-        if wiki in needed:
-            limit[rows] = needed[wiki]["until"].reindex(names[rows]).fillna(end).to_numpy(dtype=object)
+        if wiki in until_by_wiki:
+            asked, until = until_by_wiki[wiki]
+            where = pd.Index(asked).get_indexer(names[rows])
+            limit[rows] = np.where(where >= 0, until[where], end)  # a name not asked (never): the whole period
     keep = earlier(frame["edit_day"].to_numpy(dtype=object), limit)
-    # Leaving rows out keeps a normalized, sorted frame so: no second normalize of a million rows.
+    # Leaving rows out keeps a normalized, sorted frame so: no second normalize.
     return dataclasses.replace(dataset, frame=frame[keep].reset_index(drop=True))
 
 
-def _needed_period(stage: Stage, end: str) -> dict[str, pd.DataFrame]:
-    """Per wiki, by username: `from`, the first day of the person's first retention window, and `until`, the end
-    of their last (stamps). Edits outside [from, until) count in no window (cohorts.campaign_retention counts
-    only days inside windows), so a person known up to `until`, or whose first window begins only after the
-    as-of date, is not asked. Both are "" for someone whose campaigns have no end date (no window at all)."""
+def _needed_period(stage: Stage, targets: dict[str, list[str]], start: str, end: str) -> dict[str, tuple]:
+    """Per wiki, (from, until) for each of its `targets` in order: `from`, the first day of the person's first
+    retention window, and `until`, the end of their last (stamps). Edits outside [from, until) count in no
+    window (cohorts.campaign_retention counts only days inside windows), so a person known up to `until`, or
+    whose first window begins only after the as-of date, is not asked. Both are "" for someone whose campaigns
+    have no end date (no window at all); a person the windows do not name has the whole period. Kept in the
+    targets' order, so a lookup reads them without hashing 700,000 names again."""
     settings = stage.settings
     pairs = cohorts.lookups(
         stage.datasets["campaign_new_editors"].frame,
@@ -219,9 +235,12 @@ def _needed_period(stage: Stage, end: str) -> dict[str, pd.DataFrame]:
         # One string per distinct day, shared by everyone whose windows begin or end then (a million copies: 100 MB).
         days = pd.unique(np.concatenate([people["from"].to_numpy(), people["until"].to_numpy()]))
         stamps = {day: min(f"{day}000000", end) if 0 < day < never else "" for day in days}
-        needed[wiki] = pd.DataFrame(
-            {"from": people["from"].map(stamps).astype(object), "until": people["until"].map(stamps).astype(object)}
-        )
+        if wiki in targets:
+            named = people.reindex(extract.sorted_names(targets[wiki]))
+            needed[wiki] = (
+                named["from"].map(stamps).fillna(start).to_numpy(dtype=object),
+                named["until"].map(stamps).fillna(end).to_numpy(dtype=object),
+            )
     return needed
 
 
@@ -234,17 +253,19 @@ def _key(query, settings, wiki: str) -> str:
     return digest("replica", FORMAT, query.name, query.sql, settings.sources[query.source].url, wiki)
 
 
-def _merge(query, results, cached):
-    """One result as run_per_wiki gives it: every run's rows and the cached ones; a wiki failed in any run failed."""
+def _statuses(results) -> tuple[dict[str, dict], str | None]:
+    """Each wiki's status over every run (a wiki failed in any run failed) and the runs' errors, joined."""
     wikis: dict[str, dict] = {}
     for _, _, run_wikis in results:
         for wiki, entry in run_wikis.items():
             if wiki not in wikis or entry["status"] != "ok":
                 wikis[wiki] = entry
     errors = [error for _, error, _ in results if error]
-    error = "; ".join(dict.fromkeys(errors)) or None
-    if any(dataset is None for dataset, _, _ in results):
-        return None, error, wikis
+    return wikis, "; ".join(dict.fromkeys(errors)) or None
+
+
+def _merge(query, answers, cached, wikis: dict[str, dict]):
+    """One dataset as run_per_wiki gives it: every run's rows and the cached ones, none of a wiki that failed."""
     failed = {wiki for wiki, entry in wikis.items() if entry["status"] != "ok"}
     kept = [(wiki, names, days) for wiki, names, days in cached if wiki not in failed]
     columns = {
@@ -254,17 +275,21 @@ def _merge(query, results, cached):
     }
     # The cached days were published rows of an earlier build: normalized then, so only typed and sorted now.
     from_cache = pd.DataFrame({name: pd.array(values, dtype="string") for name, values in columns.items()})
-    frames = [dataset.frame for dataset, _, _ in results]
+    frames = [dataset.frame for dataset in answers]
     if failed:  # a failed wiki gives no rows at all
         frames = [frame[~frame["wiki"].isin(failed)] for frame in frames]
     dataset = query.empty_dataset()
-    return dataclasses.replace(dataset, frame=combine([*frames, from_cache], dataset)), error, wikis
+    return dataclasses.replace(dataset, frame=combine([*frames, from_cache], dataset))
 
 
-def _remember(stage: Stage, keys, known, asks, wikis, frame: pd.DataFrame, final: str, query) -> None:
-    """Store, per wiki that answered, each asked person's days up to `final` (with what was known before)."""
+def _remember(stage: Stage, keys, known, asks, wikis, answers: list[pd.DataFrame], final: str, query) -> None:
+    """Store, per wiki that answered, each asked person's days up to `final` (with what was known before): all
+    the days the replica gave, not only those counted now (a campaign's end date may move later)."""
     start = min(asks)
-    wikis_of, found_names, found_days = (frame[c].to_numpy(dtype=object) for c in ("wiki", "username", "edit_day"))
+    wikis_of, found_names, found_days = (
+        np.concatenate([frame[c].to_numpy(dtype=object) for frame in answers] or [NOTHING])
+        for c in ("wiki", "username", "edit_day")
+    )
     final_days = earlier(found_days, final)
     wikis_of, found_names, found_days = wikis_of[final_days], found_names[final_days], found_days[final_days]
     rows_by_wiki = pd.Series(np.arange(len(wikis_of))).groupby(wikis_of).indices
