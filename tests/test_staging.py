@@ -188,14 +188,19 @@ def test_swap_refuses_a_folder_that_prepare_did_not_make(places, tmp_path):
     assert snapshot(out)["index.html"] == "old page"
 
 
-def test_a_failed_copy_gives_an_error_naming_the_folders_and_leaves_no_staging(places, monkeypatch):
-    out, state = places
+@pytest.fixture
+def full_disk(monkeypatch):
+    """Every link and copy fails as on a full disk."""
 
     def disk_full(source, target, **options):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(staging.os, "link", disk_full)
     monkeypatch.setattr(staging.shutil, "copy2", disk_full)
+
+
+def test_a_failed_copy_gives_an_error_naming_the_folders_and_leaves_no_staging(places, full_disk):
+    out, state = places
     with pytest.raises(StagingError, match="staging from .*site: .*disk space"):
         staging.prepare(out, state)
     assert not Layout.of(out, state).staging.exists()
@@ -221,7 +226,7 @@ def test_a_preparation_links_in_the_background_until_its_folder_is_asked_for(pla
     assert {Path(target).name for target in linked} >= {"index.html", "a.csv", "b.csv"}
 
 
-def test_a_discarded_preparation_waits_for_its_links_then_removes_them(places, monkeypatch):
+def test_a_discarded_preparation_waits_for_its_links_then_removes_them(places):
     out, state = places
     preparing = staging.Preparation(out, state)
     preparing.discard()
@@ -229,14 +234,8 @@ def test_a_discarded_preparation_waits_for_its_links_then_removes_them(places, m
     assert snapshot(out)["index.html"] == "old page"
 
 
-def test_a_preparation_that_fails_in_its_thread_raises_when_its_folder_is_asked_for(places, monkeypatch):
+def test_a_preparation_that_fails_in_its_thread_raises_when_its_folder_is_asked_for(places, full_disk):
     out, state = places
-
-    def disk_full(source, target, **options):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(staging.os, "link", disk_full)
-    monkeypatch.setattr(staging.shutil, "copy2", disk_full)
     preparing = staging.Preparation(out, state)  # the constructor does not raise: the copy is not done yet
     with pytest.raises(StagingError, match="staging from .*site: .*disk space"):
         preparing.folder()
