@@ -305,13 +305,15 @@ def test_reader_choice_is_checked():
 
 
 def _settled(path: Path) -> None:
-    """Wait until what was just written at `path` is older than SETTLED_SECONDS (a change time cannot be
-    set back, so only time settles it)."""
+    """Wait until what was last written at `path` (a file, or any file in a folder) is SETTLED_SECONDS old, as
+    content_stamp asks (a change time cannot be set back, so only time settles it)."""
     import time
 
     import build.stamps as stamps
 
-    time.sleep(stamps.SETTLED_SECONDS + 0.1)
+    files = [path] if path.is_file() else [p for p in path.iterdir() if p.is_file()]
+    written = max(max(f.stat().st_mtime, f.stat().st_ctime) for f in files)
+    time.sleep(max(0.0, written + stamps.SETTLED_SECONDS + 0.05 - time.time()))
 
 
 def test_a_duckdb_file_is_stamped_and_the_stamp_changes_with_any_write(tmp_path):
