@@ -102,6 +102,7 @@ class CompiledChart:
     complete: str = ""  # the completeness column, when the dataset has it
     _template: str = ""
     _height: int | None = None
+    precompiled: dict | None = field(default=None, repr=False)  # its Vega, when the build cache kept it
 
     def __post_init__(self):
         self._template = script_json(self.spec)
@@ -165,6 +166,8 @@ class CompiledChart:
     @functools.cached_property
     def vega(self) -> dict:
         """The spec precompiled to Vega; its data entries that read the dataset name DATA_SLOT as URL."""
+        if self.precompiled is not None:
+            return self.precompiled
         import vl_convert
 
         spec = vl_convert.vegalite_to_vega(self.spec)
@@ -365,8 +368,7 @@ def compile_charts(
             known = (chart.spec, chart.complete, _cached_vega(chart, cache))
             cache.put("chart", key, known, {"chart": chart_id})
         spec, complete, vega = known
-        compiled[chart_id] = CompiledChart(definition, dataset, spec, complete)
-        compiled[chart_id].__dict__["vega"] = vega  # the cached_property's value, as `vega` made it
+        compiled[chart_id] = CompiledChart(definition, dataset, spec, complete, precompiled=vega)
     return compiled
 
 
