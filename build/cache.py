@@ -4,7 +4,8 @@ Queries run on every build, unless their source proves it has not changed since 
 (`stamps.content_stamp`: an embedded DuckDB file; a server is always asked). Everything after them is
 looked up here by a key that hashes (sha256) every input that can change the result: the query results it
 reads (their content, `frame_digest`), the settings, the content (templates) and Almanac's own code
-(`code_digest`), so a new release or an edited template never meets an old entry. A key that matches
+(`code_digest`, with the versions of the libraries that shape the output), so a new release, an
+upgraded library or an edited template never meets an old entry. A key that matches
 gives back exactly what the same inputs made before; the cache can be deleted at any time, and
 `--no-cache` ignores it and gives byte-identical output.
 
@@ -25,10 +26,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import importlib.metadata
 import json
 import logging
 import os
 import pickle
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,10 +173,23 @@ def settings_digest(settings) -> str:
     return digest(values, str(settings.as_of))
 
 
+# The libraries whose release can change what a build writes from the same rows: numbers and their text
+# (pandas, NumPy, SciPy's solver), charts (Altair, vl-convert), pages (Jinja, Markdown).
+OUTPUT_LIBRARIES = ("pandas", "numpy", "scipy", "altair", "vl-convert-python", "jinja2", "markdown")
+
+
 @functools.cache
 def code_digest() -> str:
-    """Almanac's own code (every build/**/*.py): a change to it starts from an empty cache."""
-    return folder_digest(CODE, "*.py")
+    """Almanac's own code (every build/**/*.py), Python's version and those of OUTPUT_LIBRARIES: a change to
+    any of them starts from an empty cache."""
+    return digest(folder_digest(CODE, "*.py"), sys.version, [_installed(name) for name in OUTPUT_LIBRARIES])
+
+
+def _installed(name: str) -> str:
+    try:
+        return f"{name} {importlib.metadata.version(name)}"
+    except importlib.metadata.PackageNotFoundError:
+        return f"{name} absent"
 
 
 def folder_digest(folder: Path, pattern: str = "*") -> str:

@@ -128,6 +128,26 @@ def test_queries_and_lookups_of_an_unchanged_source_are_reused_and_a_changed_one
     assert untimed(files_under(site)) != untimed(files_under(tmp_path / "again"))  # the change is published
 
 
+def test_an_upgraded_output_library_starts_from_an_empty_cache(monkeypatch):
+    """A new vl-convert or pandas can write other bytes from the same rows: no key made before it matches."""
+    import importlib.metadata
+
+    from build import cache
+
+    installed = importlib.metadata.version
+    before = cache.code_digest()
+    cache.code_digest.cache_clear()
+    monkeypatch.setattr(
+        importlib.metadata, "version", lambda name: "99.0" if name == "vl-convert-python" else installed(name)
+    )
+    try:
+        assert cache.code_digest() != before
+    finally:
+        cache.code_digest.cache_clear()
+    monkeypatch.undo()
+    assert cache.code_digest() == before  # the same versions give the same digest
+
+
 def test_the_cache_folder_may_not_be_inside_the_site(tmp_path):
     config = tmp_path / "site.toml"
     config.write_text(f'[build]\nout = "site"\ncache_dir = "site/cache"\nstate_dir = "{tmp_path / "state"}"\n')
