@@ -377,7 +377,7 @@ def _cached_vega(chart: CompiledChart, cache) -> dict:
     mostly leave a chart's spec as it was (the spec reads the rows' shape, not their values)."""
     import vl_convert
 
-    spec = json.dumps(chart.spec, sort_keys=True, default=str)
+    spec = json.dumps(chart.spec)  # in its own key order: vl-convert's output may follow it
     key = cache.key("vega", vl_convert.__version__, spec)
     vega = cache.get("vega", key)
     if vega is None:
