@@ -17,6 +17,13 @@ ROOT = Path(__file__).resolve().parents[1]
 TOP_LEVEL_SKIPPED = {".venv", "node_modules", ".git", ".almanac", "site", "demo", "benchmarks"}
 
 
+def skipped(folder: str, names: list[str]) -> set[str]:
+    """What the copy leaves out: the checkout's own tools and builds, and __pycache__ anywhere (another test
+    worker may be writing a .pyc, a temporary file then a rename, while this copies)."""
+    top = TOP_LEVEL_SKIPPED if folder == str(ROOT) else set()
+    return (top | {"__pycache__"}) & set(names)
+
+
 @pytest.fixture(scope="module")
 def almanac(tmp_path_factory) -> Path:
     """The `almanac` command of a fresh virtualenv where `pip install .` ran without network."""
@@ -36,9 +43,7 @@ def almanac(tmp_path_factory) -> Path:
     # The venv's own bundled setuptools would shadow this environment's (pinned in requirements-dev.txt).
     subprocess.run([venv / "bin" / "python", "-m", "pip", "uninstall", "--quiet", "-y", "setuptools"], check=True)
     source = folder / "source"  # a copy, so the build leaves no build/ lib or egg-info in the project
-    shutil.copytree(
-        ROOT, source, ignore=lambda folder, names: TOP_LEVEL_SKIPPED & set(names) if folder == str(ROOT) else []
-    )
+    shutil.copytree(ROOT, source, ignore=skipped)
     result = subprocess.run(
         [venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
          "--no-index", str(source)],
