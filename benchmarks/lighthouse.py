@@ -16,6 +16,7 @@ import gzip
 import http.server
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -72,12 +73,16 @@ def scores(url: str) -> dict[str, int]:
     return {name: round(categories[name]["score"] * 100) for name in CATEGORIES}
 
 
+DATA_FILE = re.compile(r"""data/[^"'\s<>]+?\.json""")  # a data file a page names, relative to the site
+
+
 def own_bytes(site: Path, page: Path) -> int:
     """The page's HTML plus the data files it names (not shared assets), gzip-compressed."""
     html = page.read_text(encoding="utf-8")
     total = len(gzip.compress(html.encode("utf-8")))
-    for data in site.joinpath("data").rglob("*.json"):
-        if data.name != "datapackage.json" and data.relative_to(site).as_posix() in html.replace("../", ""):
+    for name in sorted(set(DATA_FILE.findall(html.replace("../", "")))):
+        data = site / name
+        if data.name != "datapackage.json" and data.is_file():
             total += len(gzip.compress(data.read_bytes()))
     return total
 
