@@ -92,9 +92,8 @@ def _build_site(settings: config.Settings) -> int:
     cache = Cache.of(settings)  # derivations, replica lookups, files and pages keyed by their inputs
     content = check_content(all_queries, derived_schemas(derivations), settings, cache)  # before any query runs
     spark.configure(settings.get("spark", "conf"))  # for a Spark source's session, if one is used
-    # Right before the try, so an interrupt cannot fall between them: discard() waits for the linking
-    # thread, which must not outlive the build lock and meet the next build's staging folder.
-    preparing = staging.Preparation(settings.out_dir, settings.state_dir)  # linked while the queries run
+    # Linked while the queries run; made right before the try, whose discard() joins the thread before the lock goes.
+    preparing = staging.Preparation(settings.out_dir, settings.state_dir)
     try:
         log.info("Extracting")
         database_queries = [q for q in all_queries if not q.per_wiki]
