@@ -464,6 +464,9 @@ def test_readers_never_see_a_missing_or_mixed_site_during_20_builds(tmp_path, mo
     try:
         for number in range(1, 21):
             build(number)
+        deadline = time.monotonic() + 10  # the reader may be mid-way through build 19 as build 20 is swapped in
+        while 20 not in seen and not errors and time.monotonic() < deadline:
+            time.sleep(0.01)
     finally:
         done.set()
         reader.join()
