@@ -374,11 +374,10 @@ def compile_charts(
 
 def _cached_vega(chart: CompiledChart, cache) -> dict:
     """The chart's Vega, looked up by its Vega-Lite spec: vl-convert takes 50 ms a chart, and new rows
-    mostly leave a chart's spec as it was (the spec reads the rows' shape, not their values)."""
-    import vl_convert
-
+    mostly leave a chart's spec as it was (the spec reads the rows' shape, not their values). vl-convert's
+    version is in every key already (cache.code_digest)."""
     spec = json.dumps(chart.spec)  # in its own key order: vl-convert's output may follow it
-    key = cache.key("vega", vl_convert.__version__, spec)
+    key = cache.key("vega", spec)
     vega = cache.get("vega", key)
     if vega is None:
         vega = chart.vega

@@ -378,11 +378,10 @@ class Site:
         self.write_chart_specs()
 
     def cached_bundle(self) -> str:
-        """The Vega runtime, bundled once per vl-convert version (bundling takes a second or more)."""
-        import vl_convert
-
+        """The Vega runtime, bundled once per vl-convert version (bundling takes a second or more): the
+        version is in every cache key (cache.code_digest), so a rebuild need not import vl-convert for it."""
         cache = self.page_cache.cache
-        key = cache.key("vega-bundle", vl_convert.__version__, vl_convert.get_vega_version())
+        key = cache.key("vega-bundle")
         bundle = cache.get("vega-bundle", key)
         if bundle is None:
             bundle = vega_bundle()
