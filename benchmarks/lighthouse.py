@@ -1,16 +1,17 @@
 """Benchmark: Lighthouse's four category scores for the home page and a campaign page of the demo site.
 
-    python benchmarks/lighthouse.py [SITE]   # default: build the demo (default scale) into a temporary folder
+    python benchmarks/lighthouse.py [SITE] [--json]   # default: build the demo (default scale) into a temporary folder
 
 Serves the site on 127.0.0.1 and runs Lighthouse 12.2.3 (npm, pinned: 13 needs Node 22) with Debian's
 Chromium (CHROME_PATH=/usr/bin/chromium), installed once under benchmarks/node_modules. Prints
-performance, accessibility, best practices and SEO per page, plus each page's own bytes (HTML and the
-data files it fetches, gzip), and the median and largest own bytes of all campaign pages. Nothing is
-asserted: compare figures between commits.
+performance, accessibility, best practices and SEO per page, plus each page's own bytes (its HTML and
+every data JSON file it names, the charts' data and the JSON downloads, gzip), and the median and largest
+own bytes of all campaign pages. Nothing is asserted: compare figures between commits.
 """
 
 from __future__ import annotations
 
+import argparse
 import functools
 import gzip
 import http.server
@@ -92,24 +93,43 @@ def a_campaign_page(site: Path) -> Path:
     return pages[len(pages) // 2]
 
 
+def figures(site: Path) -> dict:
+    """Lighthouse's scores and the own bytes (KB, gzip) of the home page and a campaign page, and the
+    median and largest own bytes of every campaign page."""
+    server, base = serve(site)
+    try:
+        pages = {}
+        for name, page in {"home": site / "index.html", "campaign": a_campaign_page(site)}.items():
+            url = base + page.relative_to(site).parent.as_posix().removeprefix(".") + "/"
+            found = scores(url.replace("//", "/").replace("http:/", "http://"))
+            pages[name] = {**found, "own_kb": round(own_bytes(site, page) / 1024, 1)}
+    finally:
+        server.shutdown()
+    sizes = sorted(own_bytes(site, page) for page in (site / "campaigns").glob("*/index.html"))
+    spread = {"count": len(sizes), "median_kb": round(sizes[len(sizes) // 2] / 1024, 1)} if sizes else {}
+    if sizes:
+        spread["largest_kb"] = round(sizes[-1] / 1024, 1)
+    return {"pages": pages, "campaign_pages": spread}
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("site", type=Path, nargs="?", default=None, help="a built site (default: build the demo)")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    args = parser.parse_args()
     install()
     with tempfile.TemporaryDirectory() as folder:
-        site = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else build_demo(Path(folder))
-        server, base = serve(site)
-        try:
-            pages = {"home": site / "index.html", "campaign": a_campaign_page(site)}
-            print(f"{'page':10} {'perf':>5} {'a11y':>5} {'best':>5} {'seo':>5} {'own KB (gzip)':>14}")
-            for name, page in pages.items():
-                url = base + page.relative_to(site).parent.as_posix().removeprefix(".") + "/"
-                found = scores(url.replace("//", "/").replace("http:/", "http://"))
-                row = " ".join(f"{found[c]:>5}" for c in CATEGORIES)
-                print(f"{name:10} {row} {own_bytes(site, page) / 1024:>14.1f}")
-            sizes = sorted(own_bytes(site, page) for page in (site / "campaigns").glob("*/index.html"))
-            median, largest = sizes[len(sizes) // 2], sizes[-1]
-            print(f"campaign pages' own bytes (gzip): median {median / 1024:.1f} KB, largest {largest / 1024:.1f} KB")
-        finally:
-            server.shutdown()
+        found = figures(args.site.resolve() if args.site else build_demo(Path(folder)))
+    if args.json:
+        print(json.dumps(found))
+        return
+    print(f"{'page':10} {'perf':>5} {'a11y':>5} {'best':>5} {'seo':>5} {'own KB (gzip)':>14}")
+    for name, page in found["pages"].items():
+        row = " ".join(f"{page[c]:>5}" for c in CATEGORIES)
+        print(f"{name:10} {row} {page['own_kb']:>14.1f}")
+    if spread := found["campaign_pages"]:
+        print(f"{spread['count']} campaign pages' own bytes (gzip): median {spread['median_kb']} KB, "
+              f"largest {spread['largest_kb']} KB")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -33,26 +33,6 @@ def run_json(script: str, *arguments: str) -> tuple[dict | None, str]:
     return json.loads(result.stdout.strip().splitlines()[-1]), ""
 
 
-SPREAD = "campaign pages' own bytes (gzip): "  # lighthouse.py's line of the median and largest campaign page
-
-
-def lighthouse(site: str) -> tuple[dict[str, list[str]], str]:
-    """benchmarks/lighthouse.py on `site`: {page: [perf, a11y, best, seo, own KB], SPREAD: [its figures]}
-    or why not."""
-    result = subprocess.run([sys.executable, str(HERE / "lighthouse.py"), site], capture_output=True, text=True)
-    rows = {}
-    for line in result.stdout.splitlines()[1:]:
-        parts = line.split()
-        if line.startswith(SPREAD):
-            rows[SPREAD] = [line.removeprefix(SPREAD)]
-        elif len(parts) == 6:
-            rows[parts[0]] = parts[1:]
-    if result.returncode != 0 or not rows:
-        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        return {}, f"n/a (lighthouse.py failed: {last[:120]})"
-    return rows, ""
-
-
 RUNS = ("cold", "no_change", "one_day")  # the builds benchmarks/build.py times, each peak in MiB
 
 
@@ -88,17 +68,17 @@ def extract_rows(extract: dict | None, why: str) -> list[tuple[str, str]]:
     return rows
 
 
-def lighthouse_rows(pages: dict[str, list[str]], why: str) -> list[tuple[str, str]]:
-    if not pages:
+def lighthouse_rows(lighthouse: dict | None, why: str) -> list[tuple[str, str]]:
+    if lighthouse is None:
         return [("Lighthouse scores, page weights", why)]
     rows = []
-    spread = pages.pop(SPREAD, None)
-    for page, (perf, a11y, best, seo, kilobytes) in pages.items():
-        scores = f"{perf}/{a11y}/{best}/{seo}"
-        rows.append((f"Lighthouse {page} (performance/accessibility/best practices/SEO)", scores))
-        rows.append((f"page weight {page} (own HTML and data, gzip)", f"{kilobytes} KB"))
-    if spread:
-        rows.append(("page weight, every campaign page (own HTML and data, gzip)", spread[0]))
+    for name, page in lighthouse["pages"].items():
+        scores = "/".join(str(page[category]) for category in ("performance", "accessibility", "best-practices", "seo"))
+        rows.append((f"Lighthouse {name} (performance/accessibility/best practices/SEO)", scores))
+        rows.append((f"page weight {name} (own HTML and data, gzip)", f"{page['own_kb']} KB"))
+    if spread := lighthouse["campaign_pages"]:
+        weights = f"median {spread['median_kb']} KB, largest {spread['largest_kb']} KB ({spread['count']:,} pages)"
+        rows.append(("page weight, every campaign page (own HTML and data, gzip)", weights))
     return rows
 
 
@@ -111,9 +91,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="almanac-benchmark-") as folder:
         build, build_why = run_json("build.py", str(args.scale), "--keep", folder)
         extract, extract_why = run_json("extract.py", str(args.extract_rows))
-        pages, pages_why = ({}, "skipped (--no-lighthouse)") if args.no_lighthouse else ({}, "n/a (no site built)")
+        pages, pages_why = (None, "skipped (--no-lighthouse)") if args.no_lighthouse else (None, "n/a (no site built)")
         if build is not None and not args.no_lighthouse:
-            pages, pages_why = lighthouse(build["site"])
+            pages, pages_why = run_json("lighthouse.py", build["site"])
     machine = f"{os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python {platform.python_version()}"
     rows = [("scale", str(args.scale)), ("date, machine", f"{dt.date.today().isoformat()}, {machine}")]
     rows += build_rows(build, build_why) + extract_rows(extract, extract_why) + lighthouse_rows(pages, pages_why)
