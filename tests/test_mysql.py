@@ -651,48 +651,49 @@ def test_connectorx_falls_back_to_the_driver_for_what_it_cannot_read(database, t
     assert any("connectorx cannot read it; reading with the driver" in r.getMessage() for r in caplog.records)
 
 
-# column → (MariaDB type, declared type, a value, an edge value). Not FLOAT: the text protocol rounds it to 6
-# significant digits, the binary one does not (README "Pointing it at a real database").
+# column → (MariaDB type, declared type, a value, an edge value, how the aggregate reads it). Not FLOAT: the text
+# protocol rounds it to 6 significant digits, the binary one does not (README "Pointing it at a real database").
+# A SUM is a DECIMAL, which connectorx reads as a float (exact up to 2^53, build/fastread.py): BIGINT UNSIGNED's
+# 2^53 + 1 is read by MAX.
 TYPED_COLUMNS = {
-    "i": ("INT", "integer", "1", "-2147483648"),
-    "u": ("BIGINT UNSIGNED", "integer", "9007199254740993", "0"),
-    "flag": ("TINYINT(1)", "boolean", "1", "0"),
-    "amount": ("DECIMAL(20,6)", "number", "12345678.123456", "-0.000001"),
-    "ratio": ("DOUBLE", "number", "0.1", "1e300"),
-    "stamp": ("DATETIME(6)", "date", "'2024-01-31 23:59:59.999999'", "'1000-01-01 00:00:00'"),
-    "day": ("DATE", "date", "'2024-02-29'", "'9999-12-31'"),
-    "name": ("VARCHAR(20)", "string", "'Zoë 日本'", "''"),
-    "raw": ("VARBINARY(20)", "string", "'Ålice'", "''"),
-    "body": ("TEXT", "string", "'long text'", "' '"),
-    "kind": ("ENUM('a','b')", "string", "'b'", "'a'"),
+    "i": ("INT", "integer", "1", "-2147483648", "SUM"),
+    "u": ("BIGINT UNSIGNED", "integer", "9007199254740993", "0", "MAX"),
+    "flag": ("TINYINT(1)", "boolean", "1", "0", None),
+    "amount": ("DECIMAL(20,6)", "number", "12345678.123456", "-0.000001", "SUM"),
+    "ratio": ("DOUBLE", "number", "0.1", "1e300", "SUM"),
+    "stamp": ("DATETIME(6)", "date", "'2024-01-31 23:59:59.999999'", "'1000-01-01 00:00:00'", "MAX"),
+    "day": ("DATE", "date", "'2024-02-29'", "'9999-12-31'", "MAX"),
+    "name": ("VARCHAR(20)", "string", "'Zoë 日本'", "''", "MAX"),
+    "raw": ("VARBINARY(20)", "string", "'Ålice'", "''", "MAX"),
+    "body": ("TEXT", "string", "'long text'", "' '", "MAX"),
+    "kind": ("ENUM('a','b')", "string", "'b'", "'a'", "MAX"),
 }
+
+
+def typed_query(folder: Path, columns: dict[str, str], sql: str):
+    """A query of `typed` declaring id and `columns` (name → select expression) with their declared types."""
+    header = 'title = "Typed"\ndescription = "Typed."\nsort = ["id"]\n[columns]\n'
+    header += 'id = { type = "integer", description = "Id." }\n'
+    header += "".join(
+        f'{name} = {{ type = "{TYPED_COLUMNS[name][1]}", description = "A {TYPED_COLUMNS[name][0]}." }}\n'
+        for name in columns
+    )
+    selected = ", ".join(f"{expression} AS {name}" for name, expression in columns.items())
+    return write_query(folder, "typed", header, sql.format(columns=selected))
 
 
 def test_connectorx_reads_every_column_type_as_the_driver_does(database, tmp_path, monkeypatch):
     """Every common column type, with a value, an edge value and NULL, in a plain read and in an aggregate:
-    connectorx (binary protocol) and the driver give the same published records. (A SUM is a DECIMAL, which
-    connectorx reads as a float: exact up to 2^53, build/fastread.py.)"""
+    connectorx (binary protocol) and the driver give the same published records."""
     columns = ", ".join(f"{name} {spec[0]}" for name, spec in TYPED_COLUMNS.items())
     execute(database, f"CREATE TABLE typed (id INT PRIMARY KEY, {columns})")
     for row, position in ((1, 2), (2, 3)):
         values = ", ".join(spec[position] for spec in TYPED_COLUMNS.values())
         execute(database, f"INSERT INTO typed VALUES ({row}, {values})")
     execute(database, "INSERT INTO typed (id) VALUES (3)")
-    header = 'title = "Typed"\ndescription = "Typed."\nsort = ["id"]\n[columns]\n'
-    header += 'id = { type = "integer", description = "Id." }\n'
-    header += "".join(
-        f'{name} = {{ type = "{spec[1]}", description = "A {spec[0]}." }}\n' for name, spec in TYPED_COLUMNS.items()
-    )
-    plain = write_query(tmp_path / "plain", "typed", header, f"SELECT id, {', '.join(TYPED_COLUMNS)} FROM typed")
-    totals = ", ".join(
-        f"{'SUM' if spec[0] in ('INT', 'DECIMAL(20,6)', 'DOUBLE') else 'MAX'}({name}) AS {name}"
-        for name, spec in TYPED_COLUMNS.items()
-        if spec[1] != "boolean"
-    )
-    header_totals = header.replace('flag = { type = "boolean", description = "A TINYINT(1)." }\n', "")
-    aggregate = write_query(
-        tmp_path / "aggregate", "typed", header_totals, f"SELECT id, {totals} FROM typed GROUP BY id"
-    )
+    plain = typed_query(tmp_path / "plain", {name: name for name in TYPED_COLUMNS}, "SELECT id, {columns} FROM typed")
+    aggregated = {name: f"{spec[4]}({name})" for name, spec in TYPED_COLUMNS.items() if spec[4]}
+    aggregate = typed_query(tmp_path / "aggregate", aggregated, "SELECT id, {columns} FROM typed GROUP BY id")
     for query in (plain, aggregate):
         records = {}
         for reader in ("driver", "connectorx"):
