@@ -151,6 +151,30 @@ def test_an_upgraded_output_library_starts_from_an_empty_cache(monkeypatch):
     assert cache.code_digest() == before  # the same versions give the same digest
 
 
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        (["ab", "c"], ["a", "bc"]),  # the same characters, cut elsewhere
+        (["ab", None], ["ab", ""]),  # missing is not empty
+        (["ab", None], ["ab", "None"]),
+        (["é", "x"], ["é", "y"]),  # one character of one cell
+        (["1", "2"], [1, 2]),  # text is not a number
+    ],
+)
+def test_frames_that_differ_in_one_cell_have_different_digests(one, other):
+    """The key of every cached item hashes its input frames: two that differ anywhere never share one."""
+    import pandas as pd
+
+    from build.cache import frame_digest
+
+    for dtype in ("string", object):
+        first, second = pd.DataFrame({"a": pd.array(one, dtype=dtype)}), pd.DataFrame({"a": other})
+        if dtype == "string" and all(isinstance(v, str | None) for v in other):
+            second = second.astype("string")
+        assert frame_digest(first) != frame_digest(second), (dtype, one, other)
+        assert frame_digest(first) == frame_digest(first.copy())
+
+
 def test_the_cache_folder_may_not_be_inside_the_site(tmp_path):
     config = tmp_path / "site.toml"
     config.write_text(f'[build]\nout = "site"\ncache_dir = "site/cache"\nstate_dir = "{tmp_path / "state"}"\n')
