@@ -36,6 +36,7 @@ from .reading import DEFAULT_RETRY, ExtractError, Progress, Reader, RetryPolicy,
 from .sources import (
     Connection,
     SourceError,
+    held_open,
     is_replica,
     open_source,
     parse_url,
@@ -317,11 +318,13 @@ def run_per_wiki(
     base = {**query_parameters(settings), **(extra_parameters or {})}
     frames: list[pd.DataFrame] = []
     progress = Progress(query.name)
+    timeout = settings.get("build", "query_timeout")
     try:
-        for dbname in sorted(targets):
-            names = sorted_names(targets[dbname])
-            wikis[dbname], rows = _read_wiki(query, settings, dbname, names, base, batch_size, retry, progress)
-            frames.extend(rows)
+        with held_open(settings.sources[query.source], settings.root, timeout):
+            for dbname in sorted(targets):
+                names = sorted_names(targets[dbname])
+                wikis[dbname], rows = _read_wiki(query, settings, dbname, names, base, batch_size, retry, progress)
+                frames.extend(rows)
     finally:
         progress.close()
     failed = {dbname: entry["error"] for dbname, entry in wikis.items() if entry["status"] != "ok"}

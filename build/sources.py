@@ -39,6 +39,7 @@ for any statement connectorx cannot run.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -303,7 +304,14 @@ def _open_duckdb(name: str, url: SourceURL, dbname: str | None, read_only: bool)
         raw = duckdb.connect(str(url.path), read_only=read_only, config={"enable_external_access": False})
     except duckdb.Error as error:
         raise SourceError(f"source {name!r} (duckdb:///{url.path}): cannot open: {error}") from None
-    raw.execute("SET TimeZone = 'UTC'")
+    # Another connection of this build holds the file open (`held_open`): this one joins its database, already
+    # set to UTC (for every connection: GLOBAL) with its configuration locked, and only chooses its schema.
+    joined, zone = raw.execute("SELECT current_setting('lock_configuration'), current_setting('TimeZone')").fetchone()
+    if not joined:
+        raw.execute("SET GLOBAL TimeZone = 'UTC'")
+    elif zone != "UTC":
+        raw.close()
+        raise SourceError(f"source {name!r} (duckdb:///{url.path}): already open in this process in time zone {zone}.")
     if dbname and "{dbname}" not in str(url.path):
         try:
             raw.execute(f'SET schema = "{dbname}_p"')
@@ -312,8 +320,27 @@ def _open_duckdb(name: str, url: SourceURL, dbname: str | None, read_only: bool)
             raise SourceError(
                 f"source {name!r} (duckdb:///{url.path}): no schema {dbname}_p for wiki {dbname}."
             ) from None
-    raw.execute("SET lock_configuration = true")  # no statement can turn external access back on
+    if not joined:
+        raw.execute("SET lock_configuration = true")  # no statement can turn external access back on
     return DuckDBConnection(name, raw, f"duckdb:///{url.path}")
+
+
+@contextlib.contextmanager
+def held_open(source: SourceSettings, root: Path, statement_timeout: float) -> Iterator[None]:
+    """Keep one embedded DuckDB file that every wiki of `source` reads (a schema per wiki) open meanwhile: each
+    wiki's connection then joins the open database instead of reading its catalog again (20 ms a wiki). Any
+    other source, or a file that cannot be opened (each wiki then fails on its own), is left as it is."""
+    connection = None
+    if "{dbname}" not in source.url and source.url.startswith("duckdb:"):
+        try:
+            connection = open_source(source, root, statement_timeout=statement_timeout)
+        except SourceError:
+            pass
+    try:
+        yield
+    finally:
+        if connection is not None:
+            connection.close()
 
 
 def mysql_driver():

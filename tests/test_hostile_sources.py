@@ -8,6 +8,7 @@ The write attempts run on a real DuckDB file and on the real MariaDB server (tes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import shutil
@@ -18,7 +19,7 @@ import pymysql
 import pytest
 
 from build.config import SourceSettings
-from build.sources import SourceError, open_source, parse_url, redact, strip_credentials
+from build.sources import SourceError, held_open, open_source, parse_url, redact, strip_credentials
 from tests.conftest import AS_OF, MARIADB, cache_setting, run_build
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -203,10 +204,17 @@ def duckdb_file(tmp_path):
         "SET TimeZone = 'Europe/Paris'",
     ],
 )
-def test_a_duckdb_source_cannot_write_or_reach_files(duckdb_file, monkeypatch, statement):
+@pytest.mark.parametrize("held", [False, True], ids=["alone", "joining-a-held-file"])
+def test_a_duckdb_source_cannot_write_or_reach_files(duckdb_file, monkeypatch, statement, held):
+    """Also a connection that joins the database another one holds open (`held_open`, a wiki of a per-wiki
+    source): it inherits the locked configuration and UTC, it does not set them."""
     monkeypatch.chdir(duckdb_file)  # relative file names resolve next to the database
     before = sorted(p.name for p in duckdb_file.iterdir())
-    with open_source(SourceSettings("dashboard", "duckdb:///source.duckdb"), duckdb_file) as connection:
+    source = SourceSettings("dashboard", "duckdb:///source.duckdb")
+    with contextlib.ExitStack() as holding:
+        if held:
+            holding.enter_context(held_open(source, duckdb_file, statement_timeout=600))
+        connection = holding.enter_context(open_source(source, duckdb_file))
         with pytest.raises(Exception) as raised:
             connection.execute(statement)
         assert "hunter22" not in str(raised.value)
