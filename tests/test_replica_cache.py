@@ -112,7 +112,14 @@ def test_lookups_through_the_cache_equal_lookups_without_it(demo_sources, replic
             [username],
         )
     time.sleep(source_stamps.SETTLED_SECONDS + 0.1)  # settled: the replica's stamp is a new one, not none
+    plans, entries_read = (
+        cache.hits.get("lookup-plan", 0),
+        cache.hits.get("replica", 0) + cache.misses.get("replica", 0),
+    )
     through_cache = looked_up(AS_OFS[-1], demo_sources[0], replica, cache, tmp_path)
+    # The same new editors, period and entries as the lookup before: its plan is followed, no entry is read.
+    assert cache.hits.get("lookup-plan", 0) == plans + 1
+    assert cache.hits.get("replica", 0) + cache.misses.get("replica", 0) == entries_read
     same_lookups(through_cache, looked_up(AS_OFS[-1], demo_sources[0], replica, Cache.off(), tmp_path))
     days = edit_days(through_cache)
     mine = days[(days["wiki"] == wiki) & (days["username"] == username)]

@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import functools
 import logging
+import secrets
 
 import numpy as np
 import pandas as pd
@@ -114,15 +115,83 @@ def _asked(stage: Stage, query, targets: dict[str, list[str]], period: dict[str,
     final = min((settings.as_of - lag).strftime("%Y%m%d") + "000000", end)  # days before this are kept
     if not cache.enabled or final <= start:
         return extract.run_per_wiki(query, settings, targets, extra_parameters=period)
+    keys = {wiki: _key(query, settings, wiki) for wiki in targets}
+    known = _Entries(cache, keys)
+    plan = _plan(stage, query, targets, known, (start, end, final))
+    for begin, asked_by_wiki in sorted(plan.asks.items()):
+        if people := sum(len(names) for names in asked_by_wiki.values()):
+            whence = "the first window's start" if begin == start else "where the cache ends"
+            log.info("  %s: %d people asked for their edits from %s (%s)", query.name, people, begin, whence)
+    results = [
+        extract.run_per_wiki(query, settings, asked, extra_parameters={**period, "edits_from": begin})
+        for begin, asked in sorted(plan.asks.items())
+    ]
+    wikis, error = _statuses(results)
+    if any(dataset is None for dataset, _, _ in results):
+        return None, error, wikis
+    if _remember(stage, keys, known, plan, wikis, [dataset.frame for dataset, _, _ in results], final, query):
+        # For a rebuild with the same inputs and period (the data changed the same day): the plan it will follow.
+        _plan(stage, query, targets, known, (start, end, final))
+    counted = [
+        _counted_only(dataset, plan.counted_until.get(begin, {}), end)
+        for (begin, _), (dataset, _, _) in zip(sorted(plan.asks.items()), results, strict=True)
+    ]
+    del results  # the rows past each person's last window are not held twice
+    return _merge(query, counted, plan.cached, wikis), error, wikis
+
+
+@dataclasses.dataclass
+class Plan:
+    """What one lookup takes from the cache and what it asks the replicas. `cached`: per wiki, (wiki, names,
+    days) counted from the cache; `asks`: edits_from → {wiki: usernames}; `counted_until`: edits_from → {wiki:
+    (usernames, each one's `until`)}; `later`: per wiki, the people asked from where the cache ends whose days
+    the answer extends up to `final` (their entry is written again)."""
+
+    cached: list[tuple[str, np.ndarray, np.ndarray]]
+    asks: dict[str, dict[str, list[str]]]
+    counted_until: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]
+    later: dict[str, np.ndarray]
+
+
+class _Entries(dict):
+    """Each wiki's `Known`, read from the cache when first used (a lookup whose plan is kept reads none)."""
+
+    def __init__(self, cache, keys: dict[str, str]):
+        super().__init__()
+        self.cache, self.keys = cache, keys
+
+    def __missing__(self, wiki: str) -> Known:
+        self[wiki] = _stored(self.cache.get("replica", self.keys[wiki]))
+        return self[wiki]
+
+    def versions(self, every: bool = False) -> dict[str, str | None] | None:
+        """Each wiki's entry version (a token written with the entry); None when one is not known, unless
+        `every` (then that wiki's is None)."""
+        if not hasattr(self, "_versions"):
+            self._versions = {wiki: self.cache.get("replica-version", key) for wiki, key in sorted(self.keys.items())}
+        return self._versions if every or all(self._versions.values()) else None
+
+    def new_version(self, wiki: str, query_name: str) -> None:
+        """Give the wiki's entry, as it is now, a new version."""
+        self.versions(every=True)[wiki] = secrets.token_hex(16)
+        self.cache.put("replica-version", self.keys[wiki], self._versions[wiki], {"query": query_name, "wiki": wiki})
+
+
+def _plan(stage: Stage, query, targets: dict[str, list[str]], known: _Entries, bounds: tuple[str, str, str]) -> Plan:
+    """The lookup's `Plan`, or the one a build made from the same new editors, windows, period and cache entries
+    (the same inputs make the same plan: making it again would only read every entry and hash every name)."""
     inputs = [stage.datasets[name] for name in INPUTS]
+    versions = known.versions()
+    key = versions and stage.cache.key(
+        "lookup-plan", query.name, query.sql, bounds, versions, *map(stage.digests.of, inputs)
+    )
+    if key and (plan := stage.cache.get("lookup-plan", key)) is not None:
+        return plan
+    start, end, final = bounds
     needed = stage.cached(
         "derive", "needed_period", inputs, lambda: _needed_period(stage, targets, start, end), start, end
     )
-    keys = {wiki: _key(query, settings, wiki) for wiki in targets}
-    known = {wiki: _stored(cache.get("replica", keys[wiki])) for wiki in targets}
-    asks: dict[str, dict[str, list[str]]] = {start: {}}  # edits_from → {wiki: usernames}
-    counted_until: dict[str, dict[str, tuple]] = {}  # edits_from → {wiki: (usernames, each one's `until`)}
-    cached = []
+    plan = Plan(cached=[], asks={start: {}}, counted_until={}, later={})
     for wiki, listed in sorted(targets.items()):
         names = np.asarray(extract.sorted_names(listed), dtype=object)
         positions = known[wiki].positions(names)
@@ -130,34 +199,23 @@ def _asked(stage: Stage, query, targets: dict[str, list[str]], period: dict[str,
         begins = np.where((first <= start) & (start < until), np.where(until < end, until, end), start)
         froms, ends = needed[wiki] if wiki in needed else _no_windows(len(names), start, end)
         # From the cache: the days before where it ends and before the person's last window ends (no later day counts).
-        cached.append((wiki, *known[wiki].days_before(positions, np.where(ends < begins, ends, begins), start)))
+        plan.cached.append((wiki, *known[wiki].days_before(positions, np.where(ends < begins, ends, begins), start)))
         # Asked: people with days still to know before their last window ends, once a window of theirs has begun
         # (a campaign that ends after the as-of date has no window day before it: nothing to ask yet).
         asked = ((begins < ends) & (froms < end)).astype(bool)
         for begin in sorted(pd.unique(begins[asked])):
             chosen = asked & (begins == begin)
-            asks.setdefault(begin, {})[wiki] = names[chosen].tolist()
-            counted_until.setdefault(begin, {})[wiki] = (names[chosen], ends[chosen])
-        if not any(wiki in by_wiki for by_wiki in asks.values()):
-            asks[start][wiki] = []  # every wiki is opened, as without the cache (its status, its lag)
-    for begin, asked_by_wiki in sorted(asks.items()):
-        if people := sum(len(names) for names in asked_by_wiki.values()):
-            whence = "the first window's start" if begin == start else "where the cache ends"
-            log.info("  %s: %d people asked for their edits from %s (%s)", query.name, people, begin, whence)
-    results = [
-        extract.run_per_wiki(query, settings, asked, extra_parameters={**period, "edits_from": begin})
-        for begin, asked in sorted(asks.items())
-    ]
-    wikis, error = _statuses(results)
-    if any(dataset is None for dataset, _, _ in results):
-        return None, error, wikis
-    _remember(stage, keys, known, asks, wikis, [dataset.frame for dataset, _, _ in results], final, query)
-    counted = [
-        _counted_only(dataset, counted_until.get(begin, {}), end)
-        for (begin, _), (dataset, _, _) in zip(sorted(asks.items()), results, strict=True)
-    ]
-    del results  # the rows past each person's last window are not held twice
-    return _merge(query, counted, cached, wikis), error, wikis
+            plan.asks.setdefault(begin, {})[wiki] = names[chosen].tolist()
+            plan.counted_until.setdefault(begin, {})[wiki] = (names[chosen], ends[chosen])
+        # Asked from where the cache ends (their `until`) before `final`: their entry gains the days found.
+        later = asked & (begins != start) & (begins < final).astype(bool)  # stamps of one width: as text
+        if later.any():
+            plan.later[wiki] = names[later]
+        if not any(wiki in by_wiki for by_wiki in plan.asks.values()):
+            plan.asks[start][wiki] = []  # every wiki is opened, as without the cache (its status, its lag)
+    if versions is not None:
+        stage.cache.put("lookup-plan", key, plan, {"query": query.name, "versions": versions})
+    return plan
 
 
 def earlier(days: np.ndarray, stamps) -> np.ndarray:
@@ -282,10 +340,14 @@ def _merge(query, answers, cached, wikis: dict[str, dict]):
     return dataclasses.replace(dataset, frame=combine([*frames, from_cache], dataset))
 
 
-def _remember(stage: Stage, keys, known, asks, wikis, answers: list[pd.DataFrame], final: str, query) -> None:
+def _remember(
+    stage: Stage, keys, known: _Entries, plan: Plan, wikis, answers: list[pd.DataFrame], final: str, query
+) -> bool:
     """Store, per wiki that answered, each asked person's days up to `final` (with what was known before): all
-    the days the replica gave, not only those counted now (a campaign's end date may move later)."""
-    start = min(asks)
+    the days the replica gave, not only those counted now (a campaign's end date may move later). An entry
+    written gets a new version (a plan made from the old one is not used again); an entry without a version
+    gets one as it is. Whether any entry was written."""
+    start = min(plan.asks)
     wikis_of, found_names, found_days = (
         np.concatenate([frame[c].to_numpy(dtype=object) for frame in answers] or [NOTHING])
         for c in ("wiki", "username", "edit_day")
@@ -293,24 +355,33 @@ def _remember(stage: Stage, keys, known, asks, wikis, answers: list[pd.DataFrame
     final_days = earlier(found_days, final)
     wikis_of, found_names, found_days = wikis_of[final_days], found_names[final_days], found_days[final_days]
     rows_by_wiki = pd.Series(np.arange(len(wikis_of))).groupby(wikis_of).indices
+    versions, any_written = known.versions(every=True), False
     for wiki, key in keys.items():
-        if wikis.get(wiki, {}).get("status") != "ok":
-            continue
-        before = known[wiki]
-        anew = np.asarray(asks[start].get(wiki, []), dtype=object)  # asked from the first window's start
-        later = [
-            np.asarray(by_wiki[wiki], dtype=object)
-            for begin, by_wiki in asks.items()
-            if begin != start and wiki in by_wiki
-        ]
-        later = np.concatenate(later) if later else NOTHING  # asked from where the cache ended
-        if len(later):
-            later = later[(final > before.periods(before.positions(later))[1]).astype(bool)]
-        if not len(anew) and not len(later):
-            continue  # an unchanged entry is not written again (400,000 people: seconds)
         rows = rows_by_wiki.get(wiki, np.array([], dtype=np.int64))
-        after = _updated(before, anew, later, found_names[rows], found_days[rows], start, final)
-        stage.cache.put("replica", key, after, {"query": query.name, "wiki": wiki, "people": len(after.names)})
+        found = found_names[rows], found_days[rows]
+        answered = wikis.get(wiki, {}).get("status") == "ok"
+        written = answered and _write_entry(stage, key, known, plan, wiki, found, start, final, query)
+        any_written |= written
+        if written or not versions.get(wiki):
+            known.new_version(wiki, query.name)
+    return any_written
+
+
+def _write_entry(stage: Stage, key: str, known: _Entries, plan: Plan, wiki: str, found, start, final, query) -> bool:
+    """Write one wiki's entry with the days found; False when it would not change (not written again)."""
+    anew = np.asarray(plan.asks[start].get(wiki, []), dtype=object)  # asked from the first window's start
+    later = plan.later.get(wiki, NOTHING)  # asked from where the cache ended, before `final`
+    if not len(anew) and not len(later):
+        return False  # an unchanged entry is not written again (400,000 people: seconds)
+    before = known[wiki]
+    if len(later):  # as the entry holds them now (a plan is kept while the entry's version is the same)
+        positions = before.positions(later)
+        later = later[(positions >= 0) & (final > before.periods(positions)[1]).astype(bool)]
+    if not len(anew) and not len(later):
+        return False
+    known[wiki] = _updated(before, anew, later, *found, start, final)
+    stage.cache.put("replica", key, known[wiki], {"query": query.name, "wiki": wiki, "people": len(known[wiki].names)})
+    return True
 
 
 def _updated(before: Known, anew, later, names, days, start: str, final: str) -> Known:
