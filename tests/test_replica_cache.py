@@ -4,6 +4,7 @@ days a lookup without the cache gives, while asking the replica only for the day
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import pickle
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import ROOT
 
@@ -176,3 +178,42 @@ def test_earlier_is_the_comparison_of_the_day_at_midnight_with_the_stamp():
     for stamp in ("20260102000000", "20260102120000", "", "20251231000000"):
         assert replica_cache.earlier(days, stamp).tolist() == [day + "000000" < stamp for day in days]
     assert replica_cache.earlier(days[:0], stamps[:0]).tolist() == []
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_answers_placed_among_the_cached_days_are_the_rows_sorted(seed):
+    """_merge places each asked row among the cached ones (both sorted) instead of sorting them all again: the
+    same rows, in the order a sort gives, for people with cached days, people without, several wikis and
+    runs, and a wiki that failed (its rows left out)."""
+    (query,) = [q for q in queries.discover(ROOT / "queries") if q.per_wiki]
+    generator = np.random.default_rng(seed)
+    people = np.array(sorted({f"User {generator.integers(0, 400)}" for _ in range(300)}), dtype=object)
+    day_pool = np.array([f"202603{day:02d}" for day in range(1, 29)], dtype=object)
+    rows = {
+        (wiki, name, day)
+        for wiki in ("dewiki", "enwiki", "frwiki")
+        for name in generator.choice(people, 150, replace=False)
+        for day in generator.choice(day_pool, generator.integers(1, 6), replace=False)
+    }
+    rows = sorted(rows)
+    asked_rows = {row for row in rows if generator.random() < 0.1}  # some a person's later days, some all
+    cached_rows = [row for row in rows if row not in asked_rows]
+    cached = []
+    for wiki in ("dewiki", "enwiki", "frwiki"):
+        mine = [row for row in cached_rows if row[0] == wiki]
+        cached.append(
+            (wiki, np.array([r[1] for r in mine], dtype=object), np.array([r[2] for r in mine], dtype=object))
+        )
+    asked = sorted(asked_rows)
+    runs = [asked[::2], asked[1::2]]  # two runs (two `edits_from`), each sorted, interleaving
+    answers = [
+        dataclasses.replace(
+            query.empty_dataset(), frame=pd.DataFrame(run, columns=["wiki", "username", "edit_day"]).astype("string")
+        )
+        for run in runs
+    ]
+    wikis = {"dewiki": {"status": "ok"}, "enwiki": {"status": "ok"}, "frwiki": {"status": "failed"}}
+    merged = replica_cache._merge(query, answers, cached, wikis).frame
+    expected = [row for row in rows if row[0] != "frwiki"]
+    assert list(merged.itertuples(index=False, name=None)) == expected
+    assert [str(t) for t in merged.dtypes] == ["string"] * 3

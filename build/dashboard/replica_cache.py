@@ -331,13 +331,37 @@ def _merge(query, answers, cached, wikis: dict[str, dict]):
         "username": np.concatenate([names for _, names, _ in kept] or [NOTHING]),
         "edit_day": np.concatenate([days for _, _, days in kept] or [NOTHING]),
     }
-    # The cached days were published rows of an earlier build: normalized then, so only typed and sorted now.
-    from_cache = pd.DataFrame({name: pd.array(values, dtype="string") for name, values in columns.items()})
     frames = [dataset.frame for dataset in answers]
     if failed:  # a failed wiki gives no rows at all
         frames = [frame[~frame["wiki"].isin(failed)] for frame in frames]
     dataset = query.empty_dataset()
-    return dataclasses.replace(dataset, frame=combine([*frames, from_cache], dataset))
+    asked = combine(frames, dataset)  # the answers: few rows beside the cached ones
+    # The cached days were published rows of an earlier build: normalized then, so only typed and placed now.
+    if tuple(dataset.sort_key) == tuple(columns) and not asked[list(columns)].isna().any().any():
+        at = _places(columns, asked)
+        columns = {name: np.insert(values, at, asked[name].to_numpy(dtype=object)) for name, values in columns.items()}
+        frame = pd.DataFrame({name: pd.array(values, dtype="string") for name, values in columns.items()})
+        return dataclasses.replace(dataset, frame=frame)
+    from_cache = pd.DataFrame({name: pd.array(values, dtype="string") for name, values in columns.items()})
+    return dataclasses.replace(dataset, frame=combine([asked, from_cache], dataset))
+
+
+def _places(cached: dict[str, np.ndarray], asked: pd.DataFrame) -> np.ndarray:
+    """Where each asked row goes among the cached rows, both sorted by (wiki, username, edit_day): searched,
+    not sorted again (a million cached rows take half a second to sort, a few thousand asked ones milliseconds
+    to place). A row goes before a cached one with the same key, as a stable sort of (asked, cached) puts it."""
+    wikis, names, days = cached["wiki"], cached["username"], cached["edit_day"]
+    asked_wikis, asked_names, asked_days = (asked[c].to_numpy(dtype=object) for c in ("wiki", "username", "edit_day"))
+    places = np.zeros(len(asked), dtype=np.int64)
+    for wiki, rows in pd.Series(np.arange(len(asked))).groupby(asked_wikis).indices.items():
+        low, high = np.searchsorted(wikis, wiki, "left"), np.searchsorted(wikis, wiki, "right")
+        first = np.searchsorted(names[low:high], asked_names[rows], "left")
+        last = np.searchsorted(names[low:high], asked_names[rows], "right")
+        for i in np.flatnonzero(last > first):  # a person with cached days: among them, by day
+            days_known = days[low + first[i] : low + last[i]]
+            first[i] += np.searchsorted(days_known, asked_days[rows[i]], "left")
+        places[rows] = low + first
+    return places
 
 
 def _remember(
