@@ -8,6 +8,9 @@ load in a fraction of a second, and a lookup is a few vectorised passes, not a l
 for the period [edits_from, edits_until) gives a person's days from the cache up to `until` and asks the
 replica for the rest; the rows are the same as one query over the whole period would give
 (tests/test_replica_cache.py builds both ways over several as-of dates and compares).
+
+What a lookup takes from the cache and whom it asks from when is its `Plan`, kept by the new editors, the
+period and each wiki entry's version: a rebuild of the same day after the data changed reads no entry.
 """
 
 from __future__ import annotations
