@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from build import extract
-from build.cache import digest, settings_digest
+from build.cache import digest, frame_digest, settings_digest
 from build.dashboard import cohorts
 from build.derivations import Stage
 from build.normalize import combine
@@ -83,10 +83,9 @@ class Known:
 def look_up(stage: Stage, query, targets: dict[str, list[str]], period: dict[str, str]):
     """extract.run_per_wiki for `targets` over `period`: when no replica has changed since a build made the
     same lookup (`stamps.content_stamp`, an embedded file) that build's result, else `_asked`."""
-    inputs = [stage.datasets[name] for name in INPUTS]
     stamps = _stamps(stage.settings, query, targets)
     key = stamps and stage.cache.key(
-        "lookup", query.name, query.sql, stamps, period, settings_digest(stage.settings), *map(stage.digests.of, inputs)
+        "lookup", query.name, query.sql, stamps, period, settings_digest(stage.settings), _inputs_read(stage)
     )
     if key and (reused := stage.cache.get("lookup", key)) is not None:
         columns, wikis = reused
@@ -99,6 +98,16 @@ def look_up(stage: Stage, query, targets: dict[str, list[str]], period: dict[str
         columns = {name: dataset.frame[name].astype("category") for name in dataset.frame.columns}
         stage.cache.put("lookup", key, (columns, wikis), {"query": query.name, "rows": len(dataset.frame)})
     return dataset, error, wikis
+
+
+def _inputs_read(stage: Stage) -> list[str]:
+    """The digests of what a lookup depends on: the new editors, their wikis and when each campaign ends (its
+    windows; the campaigns' totals, which change every day, do not change whom to ask)."""
+    return [*(stage.digests.of(stage.datasets[name]) for name in INPUTS[:2]), frame_digest(_campaign_ends(stage))]
+
+
+def _campaign_ends(stage: Stage) -> pd.DataFrame:
+    return stage.datasets["campaigns"].frame[["campaign_id", "end_date"]]
 
 
 def _stamps(settings, query, targets) -> list[str] | None:
@@ -183,14 +192,12 @@ class _Entries(dict):
 def _plan(stage: Stage, query, targets: dict[str, list[str]], known: _Entries, bounds: tuple[str, str, str]) -> Plan:
     """The lookup's `Plan`, or the one a build made from the same new editors, windows, period and cache entries
     (the same inputs make the same plan: making it again would only read every entry and hash every name)."""
-    inputs = [stage.datasets[name] for name in INPUTS]
     versions = known.versions()
-    key = versions and stage.cache.key(
-        "lookup-plan", query.name, query.sql, bounds, versions, *map(stage.digests.of, inputs)
-    )
+    key = versions and stage.cache.key("lookup-plan", query.name, query.sql, bounds, versions, _inputs_read(stage))
     if key and (plan := stage.cache.get("lookup-plan", key)) is not None:
         return plan
     start, end, final = bounds
+    inputs = [stage.datasets[name] for name in INPUTS[:2]] + [_campaign_ends(stage)]
     needed = stage.cached(
         "derive", "needed_period", inputs, lambda: _needed_period(stage, targets, start, end), start, end
     )
