@@ -135,14 +135,23 @@ class CompiledChart:
         _fix_width(spec)
         return spec
 
-    def svg(self, rows: list[dict]) -> str:
-        """A static SVG of the chart drawn from `rows` (only the chart's columns are passed), dark-aware."""
-        import vl_convert
-
+    def svg(self, rows: list[dict], cache=None) -> str:
+        """A static SVG of the chart drawn from `rows` (only the chart's columns are passed), dark-aware; kept in
+        the build `cache` by the spec it is drawn from (vl-convert takes a tenth of a second a chart, and the
+        home page, rendered every build, draws several)."""
         names = spec_fields.read(self.spec) | set(self.definition.table.get("columns", ()))
         slim = [{k: v for k, v in row.items() if k in names} for row in rows]
-        svg = vl_convert.vegalite_to_svg(self.inline_spec(slim))
-        return re.sub(r"(<svg\b[^>]*>)", lambda m: m.group(1) + STATIC_DARK_STYLE, svg, count=1)
+        spec = self.inline_spec(slim)
+        key = cache.key("svg", json.dumps(spec, default=repr)) if cache is not None and cache.enabled else None
+        if key and (kept := cache.get("svg", key)) is not None:
+            return kept
+        import vl_convert
+
+        svg = vl_convert.vegalite_to_svg(spec)
+        svg = re.sub(r"(<svg\b[^>]*>)", lambda m: m.group(1) + STATIC_DARK_STYLE, svg, count=1)
+        if key:
+            cache.put("svg", key, svg, {"chart": self.id})
+        return svg
 
     def reserved_height(self, rows: list[dict]) -> int | None:
         """The chart's height in pixels, to reserve its box before it draws (the width follows the page).

@@ -61,6 +61,7 @@ def test_a_cached_rebuild_is_byte_identical_to_one_without_the_cache(project, tm
     build(config, tmp_path / "site")
     log = build(config, tmp_path / "site")
     assert "page 0/" not in log and re.search(r"derive (\d+)/\1,", log) and "replica" in log, log  # all hits
+    assert re.search(r"svg ([1-9]\d*)/\1,", log), log  # the home page's static SVGs, drawn again from the same rows
     assert (tmp_path / "state" / "cache" / "page").is_dir()
     uncached = build(config, tmp_path / "plain", "--no-cache")
     assert "cache off (--no-cache)" in uncached
@@ -126,6 +127,7 @@ def test_queries_and_lookups_of_an_unchanged_source_are_reused_and_a_changed_one
     time.sleep(source_stamps.SETTLED_SECONDS + 0.1)  # settled: the stamps are new ones, not none
     log = build(config, site)
     assert "query 0/" in log and "lookup 0/1" in log, log
+    assert "lookup-plan 1/1" in log, log  # the same new editors and period: whom to ask from when is kept
     build(config, tmp_path / "plain", "--no-cache")
     assert untimed(files_under(site)) == untimed(files_under(tmp_path / "plain"))
     assert untimed(files_under(site)) != untimed(files_under(tmp_path / "again"))  # the change is published
