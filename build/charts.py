@@ -153,7 +153,7 @@ class CompiledChart:
             cache.put("svg", key, svg, {"chart": self.id})
         return svg
 
-    def reserved_height(self, rows: list[dict]) -> int | None:
+    def reserved_height(self, rows: list[dict], cache=None) -> int | None:
         """The chart's height in pixels, to reserve its box before it draws (the width follows the page).
 
         Drawn once per run from the first rows asked for (an entity's), since every page of a chart has
@@ -161,15 +161,15 @@ class CompiledChart:
         Only the top axis label's overhang depends on the data (a round maximum puts a label on the plot's
         top edge), so that much is added: the box is a minimum height the chart fills, never outgrows."""
         if self._height is None and rows:
-            drawn = svg_size(self.svg(rows)).get("height", 0)
+            drawn = svg_size(self.svg(rows, cache)).get("height", 0)
             self._height = drawn + OVERHANG if drawn else 0
         return self._height or None
 
-    def fresh_height(self, rows: list[dict]) -> int | None:
+    def fresh_height(self, rows: list[dict], cache=None) -> int | None:
         """The height `rows` alone give (a site-wide page's chart: no page's rows decide another's)."""
         if not rows:
             return None
-        drawn = svg_size(self.svg(rows)).get("height", 0)
+        drawn = svg_size(self.svg(rows, cache)).get("height", 0)
         return drawn + OVERHANG if drawn else None
 
     @functools.cached_property

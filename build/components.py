@@ -194,7 +194,7 @@ class Components:
         SVG (site-wide charts that declare one; not on entity pages, where one per entity would cost
         minutes), or that box reserved at the chart's height."""
         if compiled.definition.static_svg and self.entity is None:
-            svg = compiled.svg(rows, self.site.page_cache.cache)
+            svg = compiled.svg(rows, self.site.svg_cache)
             self.state.svgs[f"{compiled.id}.svg"] = svg
             size = svg_size(svg)
             return {"svg": {"src": f"{compiled.id}.svg", **size}, "height": size.get("height")}

@@ -154,9 +154,14 @@ class Site:
         """The box reserved for a chart: on entity pages drawn from the first entity (in the dataset's order)
         that has rows, whichever page asks first, so a page kept by the cache and one rendered agree."""
         if entity is None:
-            return compiled.fresh_height(rows)
+            return compiled.fresh_height(rows, self.svg_cache)
         self.note(("height", compiled.id, entity.kind.dataset, entity.kind.key))
         return self.entity_chart_height(compiled.id, entity.kind.dataset, entity.kind.key)
+
+    @property
+    def svg_cache(self) -> Cache | None:
+        """Where static SVGs are kept (charts.CompiledChart.svg): the build cache, when rendering."""
+        return self.page_cache.cache if self.page_cache is not None else None
 
     def entity_chart_height(self, chart_id: str, dataset: str, key: str) -> int | None:
         compiled = self.charts[chart_id]
@@ -166,7 +171,7 @@ class Site:
             for row in self.records(dataset, track=False):
                 rows = self.entity_rows(name, key, row.get(key), track=False) if filtered else self.records(name, False)
                 if rows:
-                    return compiled.reserved_height(rows)
+                    return compiled.reserved_height(rows, self.svg_cache)
         return compiled.reserved_height([])
 
     def template(self, markdown_page: bool, text: str) -> jinja2.Template:
