@@ -33,8 +33,10 @@ import os
 import pickle
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,8 +72,9 @@ class Cache:
     def _path(self, kind: str, key: str, suffix: str) -> Path:
         return self.folder / kind / key[:2] / f"{key}{suffix}"
 
-    def get(self, kind: str, key: str):
-        """The stored value, or None (absent, unreadable, or the cache is off); counts hits and misses."""
+    def get(self, kind: str, key: str, accept: Callable[[Any], bool] | None = None):
+        """The stored value, or None (absent, unreadable, not what `accept` takes, or the cache is off); counts
+        hits and misses."""
         value = None
         if self.enabled:
             path = self._path(kind, key, ".pickle")
@@ -79,6 +82,8 @@ class Cache:
                 value = pickle.loads(path.read_bytes())  # our own file, in the private state folder
                 os.utime(path)  # used: kept by `prune`
             except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
+                value = None
+            if value is not None and accept is not None and not accept(value):
                 value = None
         counter = self.misses if value is None else self.hits
         counter[kind] = counter.get(kind, 0) + 1

@@ -88,6 +88,7 @@ def test_lookups_through_the_cache_equal_lookups_without_it(demo_sources, replic
             first_log, first_stage = caplog.text, through_cache
         same_lookups(through_cache, looked_up(as_of, demo_sources[0], replica, Cache.off(), tmp_path))
     assert "where the cache ends" in caplog.text  # the last lookups asked only for the days after the cache
+    assert len(list((tmp_path / "cache" / "lookup-plan").rglob("*.pickle"))) == 1  # one plan kept, the last
 
     # Someone whose campaigns all end after the as-of date has no window day yet: not asked (still the same
     # retention, above). The demo has such campaigns at the first as-of date.

@@ -128,8 +128,9 @@ def _asked(stage: Stage, query, targets: dict[str, list[str]], period: dict[str,
     if not cache.enabled or final <= start:
         return extract.run_per_wiki(query, settings, targets, extra_parameters=period)
     keys = {wiki: _key(query, settings, wiki) for wiki in targets}
-    known = _Entries(cache, keys)
-    plan = _plan(stage, query, targets, known, (start, end, final))
+    known, bounds = _Entries(cache, keys), (start, end, final)
+    kept = _kept_plan(stage, query, known, bounds)
+    plan = kept if kept is not None else _made_plan(stage, targets, known, bounds)
     for begin, asked_by_wiki in sorted(plan.asks.items()):
         if people := sum(len(names) for names in asked_by_wiki.values()):
             whence = "the first window's start" if begin == start else "where the cache ends"
@@ -142,8 +143,11 @@ def _asked(stage: Stage, query, targets: dict[str, list[str]], period: dict[str,
     if any(dataset is None for dataset, _, _ in results):
         return None, error, wikis
     if _remember(stage, keys, known, plan, wikis, [dataset.frame for dataset, _, _ in results], final, query):
-        # For a rebuild with the same inputs and period (the data changed the same day): the plan it will follow.
-        _plan(stage, query, targets, known, (start, end, final))
+        # The entries grew: a rebuild with the same inputs and period (the data changed the same day) follows the
+        # plan they give now.
+        _keep_plan(stage, query, known, bounds, _made_plan(stage, targets, known, bounds))
+    elif kept is None:
+        _keep_plan(stage, query, known, bounds, plan)
     counted = [
         _counted_only(dataset, plan.counted_until.get(begin, {}), end)
         for (begin, _), (dataset, _, _) in zip(sorted(plan.asks.items()), results, strict=True)
@@ -171,6 +175,7 @@ class _Entries(dict):
     def __init__(self, cache, keys: dict[str, str]):
         super().__init__()
         self.cache, self.keys = cache, keys
+        self._versions: dict[str, str | None] | None = None
 
     def __missing__(self, wiki: str) -> Known:
         self[wiki] = _stored(self.cache.get("replica", self.keys[wiki]))
@@ -179,7 +184,7 @@ class _Entries(dict):
     def versions(self, every: bool = False) -> dict[str, str | None] | None:
         """Each wiki's entry version (a token written with the entry); None when one is not known, unless
         `every` (then that wiki's is None)."""
-        if not hasattr(self, "_versions"):
+        if self._versions is None:
             self._versions = {wiki: self.cache.get("replica-version", key) for wiki, key in sorted(self.keys.items())}
         return self._versions if every or all(self._versions.values()) else None
 
@@ -189,13 +194,33 @@ class _Entries(dict):
         self.cache.put("replica-version", self.keys[wiki], self._versions[wiki], {"query": query_name, "wiki": wiki})
 
 
-def _plan(stage: Stage, query, targets: dict[str, list[str]], known: _Entries, bounds: tuple[str, str, str]) -> Plan:
-    """The lookup's `Plan`, or the one a build made from the same new editors, windows, period and cache entries
-    (the same inputs make the same plan: making it again would only read every entry and hash every name)."""
+def _kept_plan(stage: Stage, query, known: _Entries, bounds: tuple[str, str, str]) -> Plan | None:
+    """The plan a build made from the same new editors, windows, period and cache entries, or None: the same
+    inputs make the same plan, and making it again would read every entry and hash every name. One plan is
+    kept per query (12 MB at scale 1), with what it was made from."""
+    if made_from := _plan_inputs(stage, query, known, bounds):
+        kept = stage.cache.get("lookup-plan", _plan_slot(stage, query), accept=lambda kept: kept[0] == made_from)
+        return kept[1] if kept is not None else None
+    return None
+
+
+def _keep_plan(stage: Stage, query, known: _Entries, bounds: tuple[str, str, str], plan: Plan) -> None:
+    if made_from := _plan_inputs(stage, query, known, bounds):
+        stage.cache.put("lookup-plan", _plan_slot(stage, query), (made_from, plan), {"query": query.name})
+
+
+def _plan_slot(stage: Stage, query) -> str:
+    return stage.cache.key("lookup-plan", query.name, query.sql)
+
+
+def _plan_inputs(stage: Stage, query, known: _Entries, bounds: tuple[str, str, str]) -> str | None:
+    """A digest of what a plan is made from; None while an entry's version is not known."""
     versions = known.versions()
-    key = versions and stage.cache.key("lookup-plan", query.name, query.sql, bounds, versions, _inputs_read(stage))
-    if key and (plan := stage.cache.get("lookup-plan", key)) is not None:
-        return plan
+    return versions and digest(query.name, query.sql, bounds, versions, _inputs_read(stage))
+
+
+def _made_plan(stage: Stage, targets: dict[str, list[str]], known: _Entries, bounds: tuple[str, str, str]) -> Plan:
+    """Whom to ask from when, and which cached days count, from the cache entries as they are."""
     start, end, final = bounds
     inputs = [stage.datasets[name] for name in INPUTS[:2]] + [_campaign_ends(stage)]
     needed = stage.cached(
@@ -223,8 +248,6 @@ def _plan(stage: Stage, query, targets: dict[str, list[str]], known: _Entries, b
             plan.later[wiki] = names[later]
         if not any(wiki in by_wiki for by_wiki in plan.asks.values()):
             plan.asks[start][wiki] = []  # every wiki is opened, as without the cache (its status, its lag)
-    if versions is not None:
-        stage.cache.put("lookup-plan", key, plan, {"query": query.name, "versions": versions})
     return plan
 
 
