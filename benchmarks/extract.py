@@ -1,13 +1,14 @@
 """Rows per second of one extract through each MySQL reader, side by side with `mariadb --quick`.
 
-    python benchmarks/extract.py [ROWS] [--url mysql://root@127.0.0.1:3306/] [--chunk-size N] [--json]
+    python benchmarks/extract.py [ROWS] [--url mysql://root@127.0.0.1:3306/] [--chunk-size N] [--repeat 3] [--json]
 
 Creates a throwaway database `almanac_bench_<random>` holding one table of ROWS rows × 7 columns (int
 key, binary name, varchar, datetime, decimal, int, tinyint: the types a replica or the Dashboard returns),
 reads it with `build.extract.run_query` through pymysql, mysqlclient (when installed) and connectorx
 (plain, and chunked on the key: key ranges read over two connections), and with the `mariadb` client
-(`--quick --batch`, output to /dev/null: the wire's speed, measured before and after the others; the
-faster of the two is the floor). Prints a table (or JSON) and drops the database. Nothing is asserted.
+(`--quick --batch`, output to /dev/null: the wire's speed). Each is timed `--repeat` times (default 3),
+taking turns, and its best time counts, as `timeit` does (the floor too): a shared machine only ever adds
+time. Prints a table (or JSON) and drops the database. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def reader_seconds(source: SourceSettings, root: Path, query, driver: str, reade
     return seconds
 
 
-def measure(url: str, rows: int, chunk_size: int) -> dict:
+def measure(url: str, rows: int, chunk_size: int, repeat: int = 3) -> dict:
     database = f"almanac_bench_{secrets.token_hex(4)}"
     root = Path(tempfile.mkdtemp(prefix="almanac-bench-"))
     server = SourceSettings("bench", url.rstrip("/") + "/")
@@ -118,20 +119,28 @@ def measure(url: str, rows: int, chunk_size: int) -> dict:
             path = root / f"{'chunked' if chunked else 'plain'}.sql"
             path.write_text(HEADER.format(extra=extra, columns=COLUMNS), encoding="utf-8")
             queries[chunked] = parse_query(path)
-        floor = [client_seconds(source, root)]
-        seconds = {}
-        for label, driver, reader, chunked in READERS:
-            if driver == "mysqlclient" and not has_mysqlclient():
-                continue
-            seconds[label] = reader_seconds(source, root, queries[chunked], driver, reader, rows)
-        floor.append(client_seconds(source, root))
+        floor, times = [], {}
+        for _ in range(repeat):  # in turns, so a busy moment does not fall on one reader only
+            floor.append(client_seconds(source, root))
+            for label, driver, reader, chunked in READERS:
+                if driver == "mysqlclient" and not has_mysqlclient():
+                    continue
+                times.setdefault(label, []).append(reader_seconds(source, root, queries[chunked], driver, reader, rows))
+        seconds = {label: min(measured) for label, measured in times.items()}
     finally:
         for name in ("ALMANAC_MYSQL_DRIVER", "ALMANAC_MYSQL_READER"):
             os.environ.pop(name, None)
         with open_source(server, root, read_only=False) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS `{database}`")
     quick = min((s for s in floor if s is not None), default=None)
-    return {"rows": rows, "columns": 7, "chunk_size": chunk_size, "mariadb_quick_seconds": quick, "seconds": seconds}
+    return {
+        "rows": rows,
+        "columns": 7,
+        "chunk_size": chunk_size,
+        "repeat": repeat,
+        "mariadb_quick_seconds": quick,
+        "seconds": seconds,
+    }
 
 
 def table(figures: dict) -> str:
@@ -153,9 +162,10 @@ def main() -> None:
     parser.add_argument("rows", nargs="?", type=int, default=200_000, help="rows in the table (default 200000)")
     parser.add_argument("--url", default="mysql://root@127.0.0.1:3306/", help="server URL, without a database")
     parser.add_argument("--chunk-size", type=int, default=1_000_000, help="rows per page of the chunked extract")
+    parser.add_argument("--repeat", type=int, default=3, help="times each reader is timed; the best counts")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     arguments = parser.parse_args()
-    figures = measure(arguments.url, arguments.rows, arguments.chunk_size)
+    figures = measure(arguments.url, arguments.rows, arguments.chunk_size, max(1, arguments.repeat))
     print(json.dumps(figures) if arguments.json else table(figures))
 
 
