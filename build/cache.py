@@ -89,6 +89,14 @@ class Cache:
         counter[kind] = counter.get(kind, 0) + 1
         return value
 
+    def touch(self, kind: str, key: str) -> None:
+        """Mark an item used without reading it (kept by `prune`); nothing when absent."""
+        if self.enabled:
+            try:
+                os.utime(self._path(kind, key, ".pickle"))
+            except OSError:
+                pass
+
     def put(self, kind: str, key: str, value, about: dict | None = None) -> None:
         """Store `value` (and its manifest) atomically; a cache that cannot be written is only slower."""
         if not self.enabled:
@@ -160,8 +168,8 @@ def frame_digest(frame: pd.DataFrame) -> str:
     """The exact content of a frame: its column names, dtypes and every value (numbers by their bytes,
     everything else by its repr), so two frames share a digest only when every cell is the same."""
     hasher = hashlib.sha256(repr((list(frame.columns), [str(t) for t in frame.dtypes], len(frame))).encode())
-    for name in frame.columns:
-        column = frame[name]
+    for position in range(frame.shape[1]):  # by position: two columns may share a name
+        column = frame.iloc[:, position]
         values = column.to_numpy()
         if values.dtype.kind in "biufcmM":
             hasher.update(np.ascontiguousarray(values).tobytes())

@@ -175,6 +175,8 @@ def test_frames_that_differ_in_one_cell_have_different_digests(one, other):
             second = second.astype("string")
         assert frame_digest(first) != frame_digest(second), (dtype, one, other)
         assert frame_digest(first) == frame_digest(first.copy())
+    twice, changed = pd.DataFrame([one, one], columns=["a", "a"]), pd.DataFrame([one, other], columns=["a", "a"])
+    assert frame_digest(twice) != frame_digest(changed)  # two columns of one name: each is read
 
 
 def test_the_cache_folder_may_not_be_inside_the_site(tmp_path):

@@ -35,10 +35,10 @@ def replica(tmp_path, demo_sources) -> Path:
     return Path(shutil.copy(source, tmp_path / "replica.duckdb"))
 
 
-def looked_up(as_of: str, dashboard: str, replica: Path, cache: Cache, tmp_path: Path) -> Stage:
-    """A stage after the extraction and the replica lookups at `as_of`."""
+def looked_up(as_of: str, dashboard: str, replica: Path, cache: Cache, tmp_path: Path, more: str = "") -> Stage:
+    """A stage after the extraction and the replica lookups at `as_of` (`more`: settings added to site.toml)."""
     (tmp_path / "site.toml").write_text(
-        f'[build]\nqueries = "{ROOT / "queries"}"\nstate_dir = "{tmp_path / "state"}"\n'
+        f'[build]\nqueries = "{ROOT / "queries"}"\nstate_dir = "{tmp_path / "state"}"\n' + more
     )
     sources = {"dashboard": dashboard, "replica": f"duckdb:///{replica}"}
     settings = config.load_settings(tmp_path / "site.toml", as_of=dt.date.fromisoformat(as_of), sources=sources)
@@ -133,6 +133,24 @@ def test_lookups_through_the_cache_equal_lookups_without_it(demo_sources, replic
     again = looked_up(AS_OFS[-1], demo_sources[0], replica, cache, tmp_path)
     assert cache.hits.get("lookup", 0) == reused + 1
     assert frame_digest(edit_days(again)) == frame_digest(days)
+
+
+@pytest.mark.parametrize("setting", ["retention_windows = [1, 3, 6, 9]", "retention_wikis = EVERY_WIKI"])
+def test_a_retention_setting_changed_the_same_day_is_not_answered_by_the_kept_plan(
+    demo_sources, replica, tmp_path, setting
+):
+    """The kept plan says whom to ask where and where each person's days stop counting: the retention wikis and
+    windows decide both, so a rebuild at the same as-of date after either changed makes a new plan."""
+    cache, as_of = Cache(tmp_path / "cache"), AS_OFS[-1]
+    first = looked_up(as_of, demo_sources[0], replica, cache, tmp_path)
+    wikis = sorted(set(edit_days(first)["wiki"].astype(str)))
+    more = "[retention]\n" + setting.replace("EVERY_WIKI", "[" + ", ".join(f'"{w}"' for w in wikis) + "]") + "\n"
+    looked_up(as_of, demo_sources[0], replica, cache, tmp_path)  # the plan the first build left is followed
+    plans = cache.hits.get("lookup-plan", 0)
+    assert plans >= 1
+    changed = looked_up(as_of, demo_sources[0], replica, cache, tmp_path, more)
+    assert cache.hits.get("lookup-plan", 0) == plans  # not the plan of the old settings
+    same_lookups(changed, looked_up(as_of, demo_sources[0], replica, Cache.off(), tmp_path, more))
 
 
 def test_what_the_cache_keeps_per_wiki():

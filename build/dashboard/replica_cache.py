@@ -130,6 +130,8 @@ def _asked(stage: Stage, query, targets: dict[str, list[str]], period: dict[str,
     keys = {wiki: _key(query, settings, wiki) for wiki in targets}
     known, bounds = _Entries(cache, keys), (start, end, final)
     kept = _kept_plan(stage, query, known, bounds)
+    if kept is not None:
+        known.touch()  # used, though not read: kept by the cache's pruning as long as the plan is
     plan = kept if kept is not None else _made_plan(stage, targets, known, bounds)
     for begin, asked_by_wiki in sorted(plan.asks.items()):
         if people := sum(len(names) for names in asked_by_wiki.values()):
@@ -188,6 +190,11 @@ class _Entries(dict):
             self._versions = {wiki: self.cache.get("replica-version", key) for wiki, key in sorted(self.keys.items())}
         return self._versions if every or all(self._versions.values()) else None
 
+    def touch(self) -> None:
+        """Mark every entry used (a plan that holds their days keeps them all the same)."""
+        for key in self.keys.values():
+            self.cache.touch("replica", key)
+
     def new_version(self, wiki: str, query_name: str) -> None:
         """Give the wiki's entry, as it is now, a new version."""
         self.versions(every=True)[wiki] = secrets.token_hex(16)
@@ -214,9 +221,11 @@ def _plan_slot(stage: Stage, query) -> str:
 
 
 def _plan_inputs(stage: Stage, query, known: _Entries, bounds: tuple[str, str, str]) -> str | None:
-    """A digest of what a plan is made from; None while an entry's version is not known."""
+    """A digest of what a plan is made from: the settings too (the retention wikis choose whom to ask where, the
+    windows where each person's days stop counting); None while an entry's version is not known."""
     versions = known.versions()
-    return versions and digest(query.name, query.sql, bounds, versions, _inputs_read(stage))
+    inputs = _inputs_read(stage)
+    return versions and digest(query.name, query.sql, bounds, versions, inputs, settings_digest(stage.settings))
 
 
 def _made_plan(stage: Stage, targets: dict[str, list[str]], known: _Entries, bounds: tuple[str, str, str]) -> Plan:
