@@ -1,6 +1,7 @@
-"""The replica cache (build/dashboard/replica_cache.py) never changes a number: over a run of as-of dates, and
-after the replica gains an edit inside the lag margin, each lookup through the cache gives exactly the edit
-days a lookup without the cache gives, while asking the replica only for the days after what it keeps."""
+"""The replica cache (build/dashboard/replica_cache.py, with replica_entries.py and lookup_plan.py) never
+changes a number: over a run of as-of dates, and after the replica gains an edit inside the lag margin, each
+lookup through the cache gives exactly the edit days a lookup without the cache gives, while asking the
+replica only for the days after what it keeps."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from conftest import ROOT
 from build import config, extract, queries
 from build import stamps as source_stamps
 from build.cache import Cache, frame_digest
-from build.dashboard import cohorts, replica_cache, replicas
+from build.dashboard import cohorts, replica_cache, replica_entries, replicas
 from build.derivations import Stage
 
 AS_OFS = ["2026-03-01", "2026-07-15", "2026-10-31", "2026-11-01"]
@@ -156,7 +157,7 @@ def test_a_retention_setting_changed_the_same_day_is_not_answered_by_the_kept_pl
 def test_what_the_cache_keeps_per_wiki():
     """A person asked anew is known from the first window's start; one asked later keeps the days known
     before and gains the ones found; the others are left as they were; days stay sorted by person."""
-    before = replica_cache.Known(
+    before = replica_entries.Known(
         names=np.array(["Ann", "Bo", "Cy"], dtype=object),
         first=np.array(["20260101000000"] * 3, dtype=object),
         until=np.array(["20260301000000"] * 3, dtype=object),
@@ -166,7 +167,7 @@ def test_what_the_cache_keeps_per_wiki():
     anew, later = np.array(["Bo", "Dee"], dtype=object), np.array(["Cy"], dtype=object)
     names = np.array(["Bo", "Cy", "Cy", "Dee"], dtype=object)
     days = np.array(["20251220", "20260220", "20260305", "20260110"], dtype=object)
-    after = replica_cache._updated(before, anew, later, names, days, "20251201000000", "20260401000000")
+    after = replica_entries.updated(before, anew, later, names, days, "20251201000000", "20260401000000")
     assert after.names.tolist() == ["Ann", "Bo", "Cy", "Dee"]
     assert after.first.tolist() == ["20260101000000", "20251201000000", "20260101000000", "20251201000000"]
     assert after.until.tolist() == ["20260301000000", "20260401000000", "20260401000000", "20260401000000"]
@@ -193,10 +194,10 @@ def test_earlier_is_the_comparison_of_the_day_at_midnight_with_the_stamp():
     days = np.array(["20260101", "20260102", "20260102", "20251231", "20260103"], dtype=object)
     stamps = np.array(["20260102000000", "20260102000000", "20260102000001", "", "20260102235959"], dtype=object)
     naive = [day + "000000" < stamp for day, stamp in zip(days, stamps, strict=True)]
-    assert replica_cache.earlier(days, stamps).tolist() == naive == [True, False, True, False, False]
+    assert replica_entries.earlier(days, stamps).tolist() == naive == [True, False, True, False, False]
     for stamp in ("20260102000000", "20260102120000", "", "20251231000000"):
-        assert replica_cache.earlier(days, stamp).tolist() == [day + "000000" < stamp for day in days]
-    assert replica_cache.earlier(days[:0], stamps[:0]).tolist() == []
+        assert replica_entries.earlier(days, stamp).tolist() == [day + "000000" < stamp for day in days]
+    assert replica_entries.earlier(days[:0], stamps[:0]).tolist() == []
 
 
 @pytest.mark.parametrize("seed", range(3))
