@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -320,7 +321,8 @@ def run_per_wiki(
     progress = Progress(query.name)
     timeout = settings.get("build", "query_timeout")
     try:
-        with held_open(settings.sources[query.source], settings.root, timeout):
+        # One open file shared by the wikis' connections: worth it from two wikis on.
+        with held_open(settings.sources[query.source], settings.root, timeout) if len(targets) > 1 else nullcontext():
             for dbname in sorted(targets):
                 names = sorted_names(targets[dbname])
                 wikis[dbname], rows = _read_wiki(query, settings, dbname, names, base, batch_size, retry, progress)

@@ -57,8 +57,9 @@ def _plan_inputs(stage: Stage, query, known: Entries, bounds: tuple[str, str, st
     """A digest of what a plan is made from: the settings too (the retention wikis choose whom to ask where, the
     windows where each person's days stop counting); None while an entry's version is not known."""
     versions = known.versions()
-    inputs = inputs_read(stage)
-    return versions and digest(query.name, query.sql, bounds, versions, inputs, settings_digest(stage.settings))
+    if not all(versions.values()):
+        return None
+    return digest(query.name, query.sql, bounds, versions, inputs_read(stage), settings_digest(stage.settings))
 
 
 def inputs_read(stage: Stage) -> list[str]:

@@ -184,7 +184,7 @@ def _remember(
     final_days = earlier(found_days, final)
     wikis_of, found_names, found_days = wikis_of[final_days], found_names[final_days], found_days[final_days]
     rows_by_wiki = pd.Series(np.arange(len(wikis_of))).groupby(wikis_of).indices
-    versions, any_written = known.versions(every=True), False
+    versions, any_written = dict(known.versions()), False  # as they were before this build wrote any
     for wiki, key in keys.items():
         rows = rows_by_wiki.get(wiki, np.array([], dtype=np.int64))
         found = found_names[rows], found_days[rows]

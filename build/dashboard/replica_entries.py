@@ -76,12 +76,11 @@ class Entries(dict):
         self[wiki] = _stored(self.cache.get("replica", self.keys[wiki]))
         return self[wiki]
 
-    def versions(self, every: bool = False) -> dict[str, str | None] | None:
-        """Each wiki's entry version (a token written with the entry); None when one is not known, unless
-        `every` (then that wiki's is None)."""
+    def versions(self) -> dict[str, str | None]:
+        """Each wiki's entry version (a token written with the entry), None for one not known."""
         if self._versions is None:
             self._versions = {wiki: self.cache.get("replica-version", key) for wiki, key in sorted(self.keys.items())}
-        return self._versions if every or all(self._versions.values()) else None
+        return self._versions
 
     def touch(self) -> None:
         """Mark every entry used (a plan that holds their days keeps them all the same)."""
@@ -90,7 +89,7 @@ class Entries(dict):
 
     def new_version(self, wiki: str, query_name: str) -> None:
         """Give the wiki's entry, as it is now, a new version."""
-        self.versions(every=True)[wiki] = secrets.token_hex(16)
+        self.versions()[wiki] = secrets.token_hex(16)
         self.cache.put("replica-version", self.keys[wiki], self._versions[wiki], {"query": query_name, "wiki": wiki})
 
 
