@@ -9,11 +9,12 @@ connectorx cannot; `FastReadUnsupported` tells the caller to fall back to it.
 Every connection connectorx opens runs `pre_execution` first: the read-only session
 (sources.READ_ONLY_SESSION, so a write, even one hidden in a stored function, fails with 1792),
 UTC, the statement time limit and the temporary-table sizes the driver's session was allowed.
-The binary protocol is used: a 1,000,000-row read takes 0.50 s against the text protocol's 0.73 s
-(`mariadb --quick`: 0.39 s; benchmarks/extract.py), with the same types and values. In both protocols
-connectorx learns the columns by preparing the statement (not running it), then counts the rows
-(`SELECT count(*) FROM (…)`) to size its frame before it reads them: cheap for a plain scan, but an
-aggregate is computed twice on the server. Only its Arrow output skips the count, and that needs pyarrow.
+The binary protocol and the Arrow output are used. connectorx learns the columns by preparing the
+statement (not running it) and then reads the rows; its pandas output would first count them
+(`SELECT count(*) FROM (…)`, an aggregate computed twice on the server) and make a Python object of
+every string. Arrow reads each statement once and keeps text in Arrow; `arrow_to_frame` makes the
+frame. A 1,000,000-row read: 0.50 s (pandas output 0.63 s, text protocol 0.73 s; `mariadb --quick`
+0.38 s; benchmarks/extract.py).
 
 connectorx takes the password inside its URL. That URL lives only in `FastReader.url` (hidden
 from repr), Rust's own logging is switched off before connectorx is imported, and every error
@@ -23,10 +24,14 @@ A column type connectorx lacks (GEOMETRY, a negative TIME) makes it panic; the p
 like any error and the driver reads the statement instead. Rust prints a panic's one-line reason
 on stderr (a type name, or a value cut to a few characters), never the URL.
 
-Types differ from the drivers' (DECIMAL and BIGINT UNSIGNED arrive as float64, DATE and DATETIME
-as datetime64, VARBINARY as bytes): `datasets.normalize` turns both into the same published
-values, so the data files are byte-identical (tests/test_parity.py). Integers above 2^53 held in a
-DECIMAL would lose precision: no count this project publishes comes near.
+Types differ from the drivers' (DATE and DATETIME arrive as datetime64, text as Arrow strings,
+VARBINARY as text when it is UTF-8), and `normalize` turns both into the same published values,
+so the data files are byte-identical (tests/test_parity.py). A DECIMAL column arrives as integers
+when every value is whole (exact to 2^63), else as float(Decimal) exactly as the drivers give it.
+connectorx holds a DECIMAL at 10 places: a value with more (MariaDB's `/` adds 4 places: a third
+nested division) is rounded there, before the 6 places Almanac publishes: cast such an expression
+AS DOUBLE, as queries/courses.sql does. A DECIMAL beyond 10^28 makes connectorx fail: the driver
+reads that statement.
 """
 
 from __future__ import annotations
@@ -37,7 +42,10 @@ import warnings
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .urls import scrub
 
@@ -120,16 +128,18 @@ class FastReader:
         try:
             with warnings.catch_warnings():  # connectorx 0.4.6 builds frames with a deprecated pandas call
                 warnings.filterwarnings("ignore", message="make_block is deprecated")
-                return connectorx.read_sql(
+                table = connectorx.read_sql(
                     self.url,
                     statements if len(statements) > 1 else statements[0],
                     protocol="binary",
+                    return_type="arrow",
                     pre_execution_query=list(self.pre_execution),
                 )
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as error:  # RuntimeError, or a Rust panic (a BaseException) on a type it lacks
             raise self.translate(error) from None
+        return arrow_to_frame(table)
 
     def translate(self, error: BaseException) -> Exception:
         """A connectorx error as a driver-like error (server code kept) or as 'unsupported',
@@ -152,3 +162,68 @@ def _plain_select(sql: str) -> str:
     if sql.lstrip()[:4].upper() == "WITH":
         return f"SELECT * FROM ({sql}) AS with_query"
     return sql
+
+
+# Arrow types read as the pandas types normalize takes fastest; text keeps its Arrow storage (no Python
+# object per value: normalize makes the published strings).
+_PANDAS_TYPES = {
+    pa.bool_(): pd.BooleanDtype(),
+    pa.string(): pd.StringDtype("pyarrow"),
+    pa.large_string(): pd.StringDtype("pyarrow"),
+}
+_EXACT_IN_FLOAT = 2**53
+
+
+def arrow_to_frame(table: pa.Table) -> pd.DataFrame:
+    """connectorx's Arrow table as a DataFrame whose values normalize publishes exactly as the drivers'."""
+    series = [_series(_column(column.combine_chunks())) for column in table.columns]
+    frame = pd.DataFrame(dict(enumerate(series)), index=pd.RangeIndex(table.num_rows))
+    frame.columns = table.column_names  # by position: a result may name two columns alike
+    return frame
+
+
+def _series(array: pa.Array) -> pd.Series:
+    if pa.types.is_int64(array.type) and array.null_count:
+        return array.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)  # not floats with NaN
+    if pa.types.is_uint64(array.type):  # above 2^63: Python ints, which normalize reports out of range
+        return pd.Series(array.to_pylist(), dtype=object)
+    return array.to_pandas(types_mapper=_PANDAS_TYPES.get, date_as_object=False)
+
+
+def _column(array: pa.Array) -> pa.Array:
+    kind = array.type
+    if pa.types.is_decimal(kind):
+        return _decimal(array)
+    if pa.types.is_integer(kind):
+        try:
+            return pc.cast(array, pa.int64())
+        except pa.ArrowInvalid:
+            return array
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        try:
+            return pc.cast(array, pa.large_string())  # checked: only valid UTF-8 becomes text
+        except pa.ArrowInvalid:
+            return array  # bytes, which normalize reports as text that is not UTF-8
+    return array
+
+
+def _decimal(array: pa.Array) -> pa.Array:
+    """A DECIMAL column (connectorx holds it at 10 places) as integers when every value is whole and fits
+    int64, else as the floats the drivers give: float(Decimal), correctly rounded."""
+    words = np.frombuffer(array.buffers()[1], dtype=np.int64)[2 * array.offset : 2 * (array.offset + len(array))]
+    low, high = words[0::2], words[1::2]
+    present = ~array.is_null().to_numpy(zero_copy_only=False)
+    small = (high == (low >> 63)) & (np.abs(low) < _EXACT_IN_FLOAT)  # unscaled values exact as doubles
+    unit = 10**array.type.scale
+    if small.all() and not (low[present] % unit).any():
+        return pa.array(low // unit, pa.int64(), mask=~present)
+    if not small.all():
+        try:
+            return pc.cast(array, pa.int64())  # a safe cast: it fails on a fraction or an overflow
+        except pa.ArrowInvalid:
+            pass
+    values = low.astype(np.float64) / float(unit)  # one correctly rounded division of two exact doubles
+    if not small.all():  # the rest through their exact text, which Arrow parses correctly rounded
+        exact = pc.cast(pc.cast(array.filter(pa.array(~small)), pa.string()), pa.float64())
+        values[~small] = exact.to_numpy(zero_copy_only=False)
+    return pa.array(values, pa.float64(), mask=~present)

@@ -88,9 +88,21 @@ class Reader:
         for sql in statements:
             for columns, rows in self.connection.stream(sql):
                 if rows:
-                    frames.append(pd.DataFrame.from_records(rows, columns=columns, coerce_float=False))
+                    frames.append(rows_frame(rows, columns))
                     progress.rows(len(rows))
         return columns, frames
+
+
+def rows_frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
+    """A driver's rows as a frame. DataFrame.from_records makes integers beside a NULL floats (2^53 + 1
+    would be published as 2^53); such a column is made again by pd.array, as exact integers (Int64)."""
+    frame = pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)
+    for position, dtype in enumerate(frame.dtypes):
+        if dtype == "float64" and frame.iloc[:, position].hasnans:
+            values = [row[position] for row in rows]
+            if isinstance(next((value for value in values if value is not None), None), int):
+                frame.isetitem(position, pd.array(values))
+    return frame
 
 
 def execute(

@@ -98,3 +98,12 @@ def test_the_installed_command_builds_another_site_in_its_own_folder(almanac, tm
     home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert "The longest range is" in home and (tmp_path / "site" / "assets" / "site.css").is_file()
     assert (tmp_path / "site" / "towers" / "Fastnet" / "index.html").is_file()
+
+
+@pytest.mark.parametrize("first", ["import build.cli; import pandas", "import pandas; import build"])
+def test_pandas_keeps_python_strings_with_pyarrow_installed(first):
+    """pyarrow is installed (connectorx's Arrow output), which would switch pandas 3 to Arrow strings: importing
+    build keeps them Python strings, whether pandas is imported before or after it."""
+    probe = f"{first}; import pyarrow; print(pandas.Series(['a']).dtype.storage, pandas.array(['a']).dtype.storage)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
+    assert result.stdout.split() == ["python", "python"], result.stderr

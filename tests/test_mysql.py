@@ -17,13 +17,14 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import pandas as pd
 import pymysql
 import pytest
 
 from build.config import SourceSettings, load_settings
 from build.extract import ExtractError, Progress, RetryPolicy, run, run_per_wiki, run_query, summarize_wikis
 from build.fastread import FastReadError
-from build.normalize import normalize
+from build.normalize import DataProblem, normalize
 from build.queries import bind, discover, parse_query, parse_sql, to_sql
 from build.sources import MySQLConnection, SourceError, mysql_driver, open_source
 from tests.conftest import require, run_build
@@ -651,15 +652,31 @@ def test_connectorx_falls_back_to_the_driver_for_what_it_cannot_read(database, t
     assert any("connectorx cannot read it; reading with the driver" in r.getMessage() for r in caplog.records)
 
 
+def test_connectorx_leaves_a_decimal_beyond_its_range_to_the_driver(database, tmp_path, monkeypatch, caplog):
+    """connectorx's Arrow output holds a DECIMAL at 10 places, so a value of 10^28 or more cannot be held: the
+    driver reads that statement, and the whole count is published."""
+    monkeypatch.setenv("ALMANAC_MYSQL_READER", "connectorx")
+    header = 'title = "Big"\ndescription = "Big."\nsort = ["id"]\n[columns]\n'
+    header += 'id = { type = "integer", description = "Id." }\nbig = { type = "integer", description = "Big." }'
+    sql = "SELECT 1 AS id, CAST('1234567890123456789' AS DECIMAL(38,0)) * 10000000000 AS big"
+    query = write_query(tmp_path / "q", "big", header, sql)
+    with fast_source(database) as connection, caplog.at_level(logging.WARNING, logger="almanac"):
+        frame = run_query(query, connection, {})
+    assert any("connectorx cannot read it; reading with the driver" in r.getMessage() for r in caplog.records)
+    with pytest.raises(DataProblem, match="out of range"):  # 1.2e28 is beyond int64: refused, not rounded
+        normalize(frame, query.empty_dataset())
+
+
 # column → (MariaDB type, declared type, a value, an edge value, how the aggregate reads it). Not FLOAT: the text
 # protocol rounds it to 6 significant digits, the binary one does not (README "Pointing it at a real database").
-# A SUM is a DECIMAL, which connectorx reads as a float (exact up to 2^53, build/fastread.py): BIGINT UNSIGNED's
-# 2^53 + 1 is read by MAX.
+# A SUM is a DECIMAL: whole, it is read as an exact integer (BIGINT UNSIGNED's 2^53 + 1 beside a NULL too); with a
+# fraction, as float(Decimal) (build/fastread.py), including values whose digits do not fit a double.
 TYPED_COLUMNS = {
     "i": ("INT", "integer", "1", "-2147483648", "SUM"),
-    "u": ("BIGINT UNSIGNED", "integer", "9007199254740993", "0", "MAX"),
+    "u": ("BIGINT UNSIGNED", "integer", "9007199254740993", "0", "SUM"),
     "flag": ("TINYINT(1)", "boolean", "1", "0", None),
     "amount": ("DECIMAL(20,6)", "number", "12345678.123456", "-0.000001", "SUM"),
+    "wide": ("DECIMAL(30,10)", "number", "123456789012.3456789012", "-0.0000000001", "SUM"),
     "ratio": ("DOUBLE", "number", "0.1", "1e300", "SUM"),
     "stamp": ("DATETIME(6)", "date", "'2024-01-31 23:59:59.999999'", "'1000-01-01 00:00:00'", "MAX"),
     "day": ("DATE", "date", "'2024-02-29'", "'9999-12-31'", "MAX"),
@@ -719,13 +736,18 @@ def test_connectorx_reads_the_replicas_binary_columns_like_the_driver(wikis, tmp
         records[reader] = dataset.records()
     assert records["connectorx"] == records["driver"]
     assert {"wiki": "enwiki", "username": "Zoë", "edits": 2, "first_edit": "20250101000000"} in records["driver"]
-    # what connectorx itself returns for actor_name and rev_timestamp: bytes, which normalize decodes
+    # what connectorx itself returns for actor_name and rev_timestamp (VARBINARY): text kept in Arrow when it is
+    # UTF-8, bytes when not, which normalize then reports as a value that cannot be published, as it does the driver's
     monkeypatch.setenv("ALMANAC_MYSQL_READER", "connectorx")
     source = settings.sources["replica"]
     with open_source(source, ROOT, dbname="enwiki") as connection:
         raw = connection.fast.read("SELECT a.actor_name, r.rev_timestamp FROM revision AS r JOIN actor AS a "
                                    "ON a.actor_id = r.rev_actor ORDER BY r.rev_id")  # fmt: skip
-    assert isinstance(raw["actor_name"][0], bytes) and isinstance(raw["rev_timestamp"][0], bytes)
+        broken = connection.fast.read("SELECT a.actor_name FROM actor AS a UNION ALL SELECT X'78FF'")
+    assert raw["actor_name"].dtype == pd.StringDtype("pyarrow") == raw["rev_timestamp"].dtype
+    assert raw["rev_timestamp"].str.fullmatch(r"\d{14}").all()
+    assert raw["actor_name"].tolist()[:1] == ["Zoë"]
+    assert broken["actor_name"].tolist()[-1] == b"x\xff"
 
 
 def test_auto_reads_with_connectorx_except_per_wiki(make_database, monkeypatch, caplog):
