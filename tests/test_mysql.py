@@ -720,6 +720,7 @@ def test_connectorx_reads_every_column_type_as_the_driver_does(database, tmp_pat
                 frame = run_query(query, connection, {})
             records[reader] = normalize(frame, query.empty_dataset()).to_dict("records")
         assert len(records["driver"]) == 3
+        assert records["driver"][0]["u"] == 9007199254740993  # exact beside row 3's NULL, in both readers
         assert records["connectorx"] == records["driver"], query.origin
 
 
