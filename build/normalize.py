@@ -142,6 +142,8 @@ def _coerce_uniform(values: pd.Series, column_type: str) -> pd.Series | None:
             raise _BadRow(position, NUL_BYTE if "\x00" in text.iloc[position] else NOT_UTF8)
         return text
     if column_type == "integer" and kind in ("integer", "empty") and values.dtype != object:
+        if values.dtype.kind == "u" and len(values) and values.max() > INT64[1]:
+            return None  # a BIGINT UNSIGNED above 2^63 - 1: astype would wrap it round to a negative number
         return values.astype("Int64")
     return None
 
@@ -172,7 +174,7 @@ def _to_float(value):
     if not math.isfinite(number):
         finite_before = isinstance(value, int | decimal.Decimal) and decimal.Decimal(value).is_finite()
         raise BadValue(OUT_OF_RANGE if finite_before else NOT_FINITE)
-    return round(number, NUMBER_DECIMALS)
+    return round(number, NUMBER_DECIMALS) + 0.0  # + 0.0: -0.0000001 (or MariaDB's -0E-9) is published as 0.0
 
 
 def _to_bool(value):

@@ -16,6 +16,7 @@ import dataclasses
 import decimal
 import errno
 import json
+import math
 import os
 import pathlib
 import re
@@ -249,6 +250,24 @@ def test_a_value_that_cannot_be_published_is_a_data_problem_naming_column_and_ro
     with pytest.raises(DataProblem) as unpublished:
         dataclasses.replace(ODD, publish=False).with_frame(pd.DataFrame(rows))
     assert unpublished.value.public_note.endswith("its row key is in the error file")
+
+
+@pytest.mark.parametrize("nullable", [False, True])
+def test_a_bigint_unsigned_beyond_int64_is_out_of_range_not_wrapped(nullable):
+    """A driver gives BIGINT UNSIGNED 2^63 as a uint64 column (UInt64 beside a NULL): refused, never
+    published as -2^63."""
+    values = [1, 2**63] + ([None] if nullable else [])
+    frame = pd.DataFrame({"key": ["a", "b", "c"][: len(values)], "share": 0.5, "count": pd.array(values)})
+    assert frame["count"].dtype.kind == "u"
+    with pytest.raises(DataProblem) as caught:
+        ODD.with_frame(frame)
+    assert caught.value.public_note == "column 'count' holds a number out of range, first in row key='b'"
+
+
+def test_a_negative_number_that_rounds_to_zero_is_published_as_zero():
+    frame = pd.DataFrame({"key": ["a", "b", "c"], "share": [-1e-7, decimal.Decimal("-0E-9"), -0.0], "count": 1})
+    shares = ODD.with_frame(frame).frame["share"].tolist()
+    assert shares == [0.0, 0.0, 0.0] and all(math.copysign(1, share) == 1 for share in shares)
 
 
 def test_missing_values_are_not_data_problems():
