@@ -30,8 +30,8 @@ so the data files are byte-identical (tests/test_parity.py). A DECIMAL column ar
 when every value is whole (exact to 2^63), else as float(Decimal) exactly as the drivers give it.
 connectorx holds a DECIMAL at 10 places: a value with more (MariaDB's `/` adds 4 places: a third
 nested division) is rounded there, before the 6 places Almanac publishes: cast such an expression
-AS DOUBLE, as queries/courses.sql does. A DECIMAL beyond 10^28 makes connectorx fail: the driver
-reads that statement.
+AS DOUBLE, as queries/courses.sql does. It keeps a DECIMAL in 96 bits at those 10 places, so a
+value above (2^96 - 1) / 10^10, about 7.9 × 10^18, makes it fail: the driver reads that statement.
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import decimal
 import logging
+import random
 import re
 import secrets
 import threading
@@ -24,7 +26,7 @@ import pytest
 from build.config import SourceSettings, load_settings
 from build.extract import ExtractError, Progress, RetryPolicy, run, run_per_wiki, run_query, summarize_wikis
 from build.fastread import FastReadError
-from build.normalize import DataProblem, normalize
+from build.normalize import normalize
 from build.queries import bind, discover, parse_query, parse_sql, to_sql
 from build.sources import MySQLConnection, SourceError, mysql_driver, open_source
 from tests.conftest import require, run_build
@@ -653,18 +655,17 @@ def test_connectorx_falls_back_to_the_driver_for_what_it_cannot_read(database, t
 
 
 def test_connectorx_leaves_a_decimal_beyond_its_range_to_the_driver(database, tmp_path, monkeypatch, caplog):
-    """connectorx's Arrow output holds a DECIMAL at 10 places, so a value of 10^28 or more cannot be held: the
-    driver reads that statement, and the whole count is published."""
+    """connectorx holds a DECIMAL in 96 bits at 10 places, so nothing above about 7.9 × 10^18: the driver reads
+    that statement, and the whole count is published."""
     monkeypatch.setenv("ALMANAC_MYSQL_READER", "connectorx")
     header = 'title = "Big"\ndescription = "Big."\nsort = ["id"]\n[columns]\n'
     header += 'id = { type = "integer", description = "Id." }\nbig = { type = "integer", description = "Big." }'
-    sql = "SELECT 1 AS id, CAST('1234567890123456789' AS DECIMAL(38,0)) * 10000000000 AS big"
+    sql = "SELECT 1 AS id, CAST('8000000000000000001' AS DECIMAL(30,0)) AS big"
     query = write_query(tmp_path / "q", "big", header, sql)
     with fast_source(database) as connection, caplog.at_level(logging.WARNING, logger="almanac"):
         frame = run_query(query, connection, {})
     assert any("connectorx cannot read it; reading with the driver" in r.getMessage() for r in caplog.records)
-    with pytest.raises(DataProblem, match="out of range"):  # 1.2e28 is beyond int64: refused, not rounded
-        normalize(frame, query.empty_dataset())
+    assert normalize(frame, query.empty_dataset())["big"].tolist() == [8000000000000000001]
 
 
 # column → (MariaDB type, declared type, a value, an edge value, how the aggregate reads it). Not FLOAT: the text
@@ -722,6 +723,46 @@ def test_connectorx_reads_every_column_type_as_the_driver_does(database, tmp_pat
         assert len(records["driver"]) == 3
         assert records["driver"][0]["u"] == 9007199254740993  # exact beside row 3's NULL, in both readers
         assert records["connectorx"] == records["driver"], query.origin
+
+
+def test_connectorx_reads_decimals_of_every_scale_and_size_as_the_driver_does(database, tmp_path, monkeypatch):
+    """DECIMAL(p, s) for s = 0 … 10, seeded random values of every size beside the edges of how fastread converts
+    them (whole or not; unscaled value within 2^53 or not; near 7.9 × 10^18, its limit), NULLs and MariaDB's
+    -0E-9: the readers publish the same records, and each value is round(float(Decimal), 6)."""
+    generator = random.Random(11)
+    scales = range(11)
+    execute(
+        database,
+        "CREATE TABLE decimals (id INT PRIMARY KEY, " + ", ".join(f"d{s} DECIMAL(29,{s})" for s in scales) + ")",
+    )
+    rows = []
+    for row in range(400):
+        values = []
+        for scale in scales:
+            digits = generator.choice([1, 4, 9, 12, 15, 16, 17, 19]) if row > 3 else [17, 19, 1, 16][row]
+            unscaled = generator.randrange(10**digits) * generator.choice([1, -1])
+            whole = row % 5 == 0 and scale
+            value = decimal.Decimal(unscaled // 10**scale if whole else unscaled).scaleb(0 if whole else -scale)
+            values.append(None if row % 7 == 3 else str(min(abs(value), decimal.Decimal("7.9e18")).copy_sign(value)))
+        rows.append((row, *values))
+    with admin(database) as connection, connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO decimals VALUES ({', '.join(['%s'] * (len(scales) + 1))})", rows)
+    header = 'title = "Decimals"\ndescription = "Decimals."\nsort = ["id"]\n[columns]\n'
+    header += 'id = { type = "integer", description = "Id." }\n'
+    header += "".join(f'd{s} = {{ type = "number", description = "A DECIMAL." }}\n' for s in scales)
+    header += 'zero = { type = "number", description = "-0E-9." }\n'
+    select = "SELECT id, " + ", ".join(f"d{s}" for s in scales) + ", -0.00001 / 1000000 AS zero FROM decimals"
+    query = write_query(tmp_path / "q", "decimals", header, select)
+    records = {}
+    for reader in ("driver", "connectorx"):
+        monkeypatch.setenv("ALMANAC_MYSQL_READER", reader)
+        with fast_source(database) as connection:
+            frame = run_query(query, connection, {})
+        records[reader] = normalize(frame, query.empty_dataset()).to_dict("records")
+    assert records["connectorx"] == records["driver"]
+    expected = [round(float(decimal.Decimal(value)), 6) + 0.0 if value else None for value in rows[1][1:]]
+    assert [records["driver"][1][f"d{s}"] for s in scales] == expected
+    assert {str(record["zero"]) for record in records["connectorx"]} == {"0.0"}
 
 
 def test_connectorx_reads_the_replicas_binary_columns_like_the_driver(wikis, tmp_path, monkeypatch):
