@@ -1,4 +1,4 @@
-"""Fast reads: MySQL/MariaDB results read by connectorx (Rust) straight into a DataFrame.
+"""Fast reads: MySQL/MariaDB results read by connectorx (Rust) into Arrow, then a DataFrame.
 
 connectorx reads a result about ten times faster than pymysql and, split over two connections
 (`read` with a list of statements), close to `mariadb --quick`. It is a reader only: the
@@ -20,25 +20,28 @@ connectorx takes the password inside its URL. That URL lives only in `FastReader
 from repr), Rust's own logging is switched off before connectorx is imported, and every error
 message is scrubbed of the URL and the password in all its forms before anything sees it.
 
-A column type connectorx lacks (GEOMETRY, a negative TIME) makes it panic; the panic is caught
-like any error and the driver reads the statement instead. Rust prints a panic's one-line reason
-on stderr (a type name, or a value cut to a few characters), never the URL.
+A column type or value connectorx lacks (GEOMETRY, a negative TIME or one of 24 hours or more, a
+bare NULL column, a zero date) makes it panic; the panic is caught like any error and the driver
+reads the statement instead, as it does a result whose Arrow table cannot be converted. Rust
+prints a panic's one-line reason on stderr (a type name, or a value cut to a few characters), never the URL.
 
 Types differ from the drivers' (DATE and DATETIME arrive as datetime64, text as Arrow strings,
-VARBINARY as text when it is UTF-8), and `normalize` turns both into the same published values,
-so the data files are byte-identical (tests/test_parity.py). A DECIMAL column arrives as integers
-when every value is whole (exact to 2^63), else as float(Decimal) exactly as the drivers give it.
-connectorx holds a DECIMAL at 10 places: a value with more (MariaDB's `/` adds 4 places: a third
-nested division) is rounded there, before the 6 places Almanac publishes: cast such an expression
-AS DOUBLE, as queries/courses.sql does. It keeps a DECIMAL in 96 bits at those 10 places, so a
-value above (2^96 - 1) / 10^10, about 7.9 × 10^18, makes it fail: the driver reads that statement.
+VARBINARY as text when it is UTF-8), and `normalize` turns both into the same published values for a
+column declared as what it holds, so the data files are byte-identical (tests/test_parity.py). A
+DATE, TIME or DECIMAL declared `string` is written as each reader shows it ('2024-02-29' or
+'2024-02-29 00:00:00'): convert it in the SQL (DATE_FORMAT, CAST … AS CHAR) or declare its type. A
+DECIMAL column arrives as integers when every value is whole (exact to 2^63), else as float(Decimal)
+exactly as the drivers give it. connectorx holds a DECIMAL at 10 places: a value with more
+(MariaDB's `/` adds 4 places: a third nested division) is rounded there, before the 6 places Almanac
+publishes: cast such an expression AS DOUBLE, as queries/courses.sql does. It keeps a DECIMAL in 96
+bits at those 10 places, so a value above (2^96 - 1) / 10^10, about 7.9 × 10^18, makes it fail: the
+driver reads that statement.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import warnings
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -126,20 +129,23 @@ class FastReader:
 
         statements = [_plain_select(one) for one in ([sql] if isinstance(sql, str) else sql)]
         try:
-            with warnings.catch_warnings():  # connectorx 0.4.6 builds frames with a deprecated pandas call
-                warnings.filterwarnings("ignore", message="make_block is deprecated")
-                table = connectorx.read_sql(
-                    self.url,
-                    statements if len(statements) > 1 else statements[0],
-                    protocol="binary",
-                    return_type="arrow",
-                    pre_execution_query=list(self.pre_execution),
-                )
+            table = connectorx.read_sql(
+                self.url,
+                statements if len(statements) > 1 else statements[0],
+                protocol="binary",
+                return_type="arrow",
+                pre_execution_query=list(self.pre_execution),
+            )
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as error:  # RuntimeError, or a Rust panic (a BaseException) on a type it lacks
             raise self.translate(error) from None
-        return arrow_to_frame(table)
+        try:
+            return arrow_to_frame(table)
+        except (pa.ArrowException, ValueError, TypeError, OverflowError, MemoryError) as error:
+            raise FastReadUnsupported(
+                f"connectorx: its Arrow result cannot be converted: {type(error).__name__}"
+            ) from None
 
     def translate(self, error: BaseException) -> Exception:
         """A connectorx error as a driver-like error (server code kept) or as 'unsupported',
@@ -167,7 +173,6 @@ def _plain_select(sql: str) -> str:
 # Arrow types read as the pandas types normalize takes fastest; text keeps its Arrow storage (no Python
 # object per value: normalize makes the published strings).
 _PANDAS_TYPES = {
-    pa.bool_(): pd.BooleanDtype(),
     pa.string(): pd.StringDtype("pyarrow"),
     pa.large_string(): pd.StringDtype("pyarrow"),
 }
@@ -176,10 +181,20 @@ _EXACT_IN_FLOAT = 2**53
 
 def arrow_to_frame(table: pa.Table) -> pd.DataFrame:
     """connectorx's Arrow table as a DataFrame whose values normalize publishes exactly as the drivers'."""
-    series = [_series(_column(column.combine_chunks())) for column in table.columns]
+    series = [_series(_column(_combined(column))) for column in table.columns]
     frame = pd.DataFrame(dict(enumerate(series)), index=pd.RangeIndex(table.num_rows))
     frame.columns = table.column_names  # by position: a result may name two columns alike
     return frame
+
+
+def _combined(column: pa.ChunkedArray) -> pa.Array:
+    """The column's batches as one array; text and bytes with 64-bit offsets first, since connectorx's
+    32-bit ones cannot hold more than 2 GiB in one array."""
+    if pa.types.is_string(column.type):
+        column = column.cast(pa.large_string())
+    elif pa.types.is_binary(column.type):
+        column = column.cast(pa.large_binary())
+    return column.combine_chunks()
 
 
 def _series(array: pa.Array) -> pd.Series:

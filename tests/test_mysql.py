@@ -20,9 +20,11 @@ import urllib.parse
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pymysql
 import pytest
 
+from build import fastread
 from build.config import SourceSettings, load_settings
 from build.extract import ExtractError, Progress, RetryPolicy, run, run_per_wiki, run_query, summarize_wikis
 from build.fastread import FastReadError
@@ -652,6 +654,31 @@ def test_connectorx_falls_back_to_the_driver_for_what_it_cannot_read(database, t
         frame = run_query(query, connection, {})
     assert frame["id"].tolist() == [1] and isinstance(frame["shape"][0], bytes)  # the driver's WKB bytes
     assert any("connectorx cannot read it; reading with the driver" in r.getMessage() for r in caplog.records)
+
+
+def test_an_arrow_result_that_cannot_be_converted_is_read_by_the_driver(database, tmp_path, monkeypatch, caplog):
+    """A failure while making the frame (an Arrow limit, say) is not the query's failure: the driver reads it."""
+    monkeypatch.setenv("ALMANAC_MYSQL_READER", "connectorx")
+
+    def overflowing(table):
+        raise pa.ArrowInvalid("offset overflow while concatenating arrays")
+
+    monkeypatch.setattr(fastread, "arrow_to_frame", overflowing)
+    query = write_query(tmp_path / "q", "one", 'title = "One"\ndescription = "One."\nsort = ["x"]\n[columns]\n'
+                        'x = { type = "integer", description = "X." }', "SELECT 1 AS x")  # fmt: skip
+    with fast_source(database) as connection, caplog.at_level(logging.WARNING, logger="almanac"):
+        assert run_query(query, connection, {})["x"].tolist() == [1]
+    assert any("connectorx cannot read it; reading with the driver" in r.getMessage() for r in caplog.records)
+
+
+def test_text_of_many_batches_is_combined_with_64_bit_offsets():
+    """connectorx's text has 32-bit offsets, which hold 2 GiB in one array: batches are widened before joining."""
+    batch = pa.array(["Zoë", None, "x" * 10])
+    frame = fastread.arrow_to_frame(pa.table({"t": pa.chunked_array([batch, batch]), "b": pa.chunked_array(
+        [pa.array([b"a", b"\xff", None])] * 2)}))  # fmt: skip
+    assert frame["t"].tolist() == ["Zoë", pd.NA, "x" * 10] * 2 and frame["t"].dtype == pd.StringDtype("pyarrow")
+    assert frame["b"].tolist() == [b"a", b"\xff", None] * 2
+    assert fastread._combined(pa.chunked_array([batch, batch])).type == pa.large_string()
 
 
 def test_connectorx_leaves_a_decimal_beyond_its_range_to_the_driver(database, tmp_path, monkeypatch, caplog):
