@@ -19,21 +19,43 @@ def _keep_python_strings(pandas) -> None:
 
 
 class _WhenPandasLoads(importlib.abc.MetaPathFinder):
-    """Sets pandas' string storage as pandas is first imported, so `--help` still imports no pandas."""
+    """Sets pandas' string storage as pandas is first imported, so `--help` still imports no pandas.
+    It finds pandas as the other finders do and wraps that loader; a spec asked for and not loaded
+    (find_spec) leaves it waiting for the import."""
+
+    def __init__(self):
+        self.finding = False
 
     def find_spec(self, name, path, target=None):
-        if name != "pandas":
+        if name != "pandas" or self.finding:
             return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(name)
-        load = spec.loader.exec_module
-
-        def exec_module(module):
-            load(module)
-            _keep_python_strings(module)
-
-        spec.loader.exec_module = exec_module
+        self.finding = True
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            self.finding = False
+        if spec is not None and spec.loader is not None:
+            spec.loader = _PinningLoader(spec.loader, self)
         return spec
+
+
+class _PinningLoader(importlib.abc.Loader):
+    """pandas' own loader, which then sets the string storage and retires the finder."""
+
+    def __init__(self, loader, finder: _WhenPandasLoads):
+        self.loader, self.finder = loader, finder
+
+    def __getattr__(self, name):
+        return getattr(self.loader, name)
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        self.loader.exec_module(module)
+        _keep_python_strings(module)
+        if self.finder in sys.meta_path:
+            sys.meta_path.remove(self.finder)
 
 
 if "pandas" in sys.modules:

@@ -100,10 +100,18 @@ def test_the_installed_command_builds_another_site_in_its_own_folder(almanac, tm
     assert (tmp_path / "site" / "towers" / "Fastnet" / "index.html").is_file()
 
 
-@pytest.mark.parametrize("first", ["import build.cli; import pandas", "import pandas; import build"])
+@pytest.mark.parametrize(
+    "first",
+    [
+        "import build.cli; import pandas",
+        "import pandas; import build",
+        "import build, importlib.util; importlib.util.find_spec('pandas'); import pandas",  # a probe, as altair's
+        "import build; import pandas.core.frame; import pandas",
+    ],
+)
 def test_pandas_keeps_python_strings_with_pyarrow_installed(first):
     """pyarrow is installed (connectorx's Arrow output), which would switch pandas 3 to Arrow strings: importing
-    build keeps them Python strings, whether pandas is imported before or after it."""
+    build keeps them Python strings, whether pandas is imported before or after it, probed first or not."""
     probe = f"{first}; import pyarrow; print(pandas.Series(['a']).dtype.storage, pandas.array(['a']).dtype.storage)"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
     assert result.stdout.split() == ["python", "python"], result.stderr
