@@ -55,6 +55,8 @@ from .urls import scrub
 READERS = ("auto", "connectorx", "driver")
 PARTITIONS = 2  # connections per ranged read: two cores' worth, and gentle on a shared replica
 _SERVER_ERROR = re.compile(r"ERROR (\d+) \(")
+# the end of "MySqlError { ERROR 1054 (42S22): … }", not a quote that ends the server's message
+_WRAPPING_END = re.compile(r"\s*\}[\"')\s]*$")
 # connectorx's words for a connection lost or never made, as the client error codes the drivers give
 _CONNECTION_WORDS = {
     "server disconnected": 2013,
@@ -153,7 +155,7 @@ class FastReader:
         message = scrub(str(error) or type(error).__name__, self.secrets)
         code = _SERVER_ERROR.search(message)
         if code:
-            text = message[code.end() :].split("): ", 1)[-1].rstrip(" }\"')")
+            text = _WRAPPING_END.sub("", message[code.end() :].split("): ", 1)[-1])
             return FastReadError(int(code.group(1)), text)
         for words, client_code in _CONNECTION_WORDS.items():
             if words.lower() in message.lower():

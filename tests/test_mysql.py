@@ -656,6 +656,16 @@ def test_connectorx_falls_back_to_the_driver_for_what_it_cannot_read(database, t
     assert any("connectorx cannot read it; reading with the driver" in r.getMessage() for r in caplog.records)
 
 
+def test_connectorx_gives_a_server_error_in_the_drivers_words(database, monkeypatch):
+    monkeypatch.setenv("ALMANAC_MYSQL_READER", "connectorx")
+    statement = "SELECT nope FROM dual"
+    with admin(database) as connection, connection.cursor() as cursor, pytest.raises(pymysql.MySQLError) as driver:
+        cursor.execute(statement)
+    with fast_source(database) as connection, pytest.raises(FastReadError) as fast:
+        connection.fast.read(statement)
+    assert fast.value.args == driver.value.args and fast.value.args[1].endswith("'")  # its closing quote kept
+
+
 def test_an_arrow_result_that_cannot_be_converted_is_read_by_the_driver(database, tmp_path, monkeypatch, caplog):
     """A failure while making the frame (an Arrow limit, say) is not the query's failure: the driver reads it."""
     monkeypatch.setenv("ALMANAC_MYSQL_READER", "connectorx")
