@@ -71,6 +71,12 @@ def normalize(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
             f"that the result does not have (it has: {', '.join(map(str, frame.columns)) or 'none'}). "
             "Fix the header's [columns] or the SELECT list."
         )
+    repeated = sorted({name for name in frame.columns[frame.columns.duplicated()] if name in dataset.column_names})
+    if repeated:
+        raise SchemaError(
+            f"{dataset.origin}: dataset {dataset.name!r}: the result has more than one column named "
+            f"{', '.join(map(repr, repeated))} (a SELECT of a.* and b.*, say). Give each its own name with AS."
+        )
     frame = frame.reset_index(drop=True)
     result = pd.DataFrame(index=range(len(frame)))
     for column in dataset.columns:

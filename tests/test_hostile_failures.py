@@ -33,6 +33,7 @@ from conftest import AS_OF, ROOT, run_build
 
 from build import failures
 from build.datasets import Column, DataProblem, Dataset
+from build.normalize import SchemaError
 
 SECRET_EMAIL = "secret.person@example.org"
 HEADER = """/*
@@ -268,6 +269,14 @@ def test_a_negative_number_that_rounds_to_zero_is_published_as_zero():
     frame = pd.DataFrame({"key": ["a", "b", "c"], "share": [-1e-7, decimal.Decimal("-0E-9"), -0.0], "count": 1})
     shares = ODD.with_frame(frame).frame["share"].tolist()
     assert shares == [0.0, 0.0, 0.0] and all(math.copysign(1, share) == 1 for share in shares)
+
+
+def test_a_declared_column_that_the_result_names_twice_is_a_schema_error():
+    frame = pd.DataFrame([["a", 0.5, 1, 2]], columns=["key", "share", "count", "count"])
+    with pytest.raises(SchemaError, match="more than one column named 'count'.*with AS"):
+        ODD.with_frame(frame)
+    extra = pd.DataFrame([["a", 0.5, 1, 2, 3]], columns=["key", "share", "count", "spare", "spare"])
+    assert ODD.with_frame(extra).records() == [{"key": "a", "share": 0.5, "count": 1}]  # undeclared: dropped
 
 
 def test_missing_values_are_not_data_problems():
