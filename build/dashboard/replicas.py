@@ -51,11 +51,12 @@ def look_up_edits(stage: Stage) -> ReplicaEdits:
         for wiki, why in cohorts.unmapped_wikis(homes, retention_wikis).items():
             unnamed = Failure(failures.NOT_RUN, f"wiki {wiki}", detail=why, note="no replica database named")
             wikis[wiki] = {"status": "failed", "lag_seconds": None, "error": unnamed, "url": None}
-        result.needs = stage.cached(  # kept while the campaigns, their new editors and wikis stay
+        slugs = campaigns[["campaign_id", "campaign"]]  # all it reads of them: their totals change every day
+        result.needs = stage.cached(  # kept while the campaigns' slugs, their new editors and wikis stay
             "derive",
             "campaign_needs",
-            [datasets[name] for name in INPUTS],
-            functools.partial(cohorts.campaign_needs, campaigns, editors, homes, retention_wikis),
+            [datasets[name] for name in INPUTS[:2]] + [slugs],
+            functools.partial(cohorts.campaign_needs, slugs, editors, homes, retention_wikis),
         )
         for wiki, entry in wikis.items():
             if entry["status"] != "ok":
