@@ -144,7 +144,8 @@ class FastReader:
             raise self.translate(error) from None
         try:
             return arrow_to_frame(table)
-        except (pa.ArrowException, ValueError, TypeError, OverflowError, MemoryError) as error:
+        # ArrowInvalid is a ValueError; running out of memory is not something the driver would do better
+        except (ValueError, TypeError, OverflowError, pa.ArrowNotImplementedError) as error:
             raise FastReadUnsupported(
                 f"connectorx: its Arrow result cannot be converted: {type(error).__name__}"
             ) from None
@@ -230,17 +231,18 @@ def _decimal(array: pa.Array) -> pa.Array:
     words = np.frombuffer(array.buffers()[1], dtype=np.int64)[2 * array.offset : 2 * (array.offset + len(array))]
     low, high = words[0::2], words[1::2]
     present = ~array.is_null().to_numpy(zero_copy_only=False)
-    small = (high == (low >> 63)) & (np.abs(low) < _EXACT_IN_FLOAT)  # unscaled values exact as doubles
+    wide = (high != (low >> 63)) | (np.abs(low) >= _EXACT_IN_FLOAT)  # unscaled values not exact as doubles
     unit = 10**array.type.scale
-    if small.all() and not (low[present] % unit).any():
-        return pa.array(low // unit, pa.int64(), mask=~present)
-    if not small.all():
+    if not wide.any():
+        if not (low[present] % unit).any():
+            return pa.array(low // unit, pa.int64(), mask=~present)
+    else:
         try:
             return pc.cast(array, pa.int64())  # a safe cast: it fails on a fraction or an overflow
         except pa.ArrowInvalid:
             pass
     values = low.astype(np.float64) / float(unit)  # one correctly rounded division of two exact doubles
-    if not small.all():  # the rest through their exact text, which Arrow parses correctly rounded
-        exact = pc.cast(pc.cast(array.filter(pa.array(~small)), pa.string()), pa.float64())
-        values[~small] = exact.to_numpy(zero_copy_only=False)
+    if wide.any():  # those through their exact text, which Arrow parses correctly rounded
+        exact = pc.cast(pc.cast(array.filter(pa.array(wide)), pa.string()), pa.float64())
+        values[wide] = exact.to_numpy(zero_copy_only=False)
     return pa.array(values, pa.float64(), mask=~present)

@@ -94,8 +94,9 @@ class Reader:
 
 
 def rows_frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
-    """A driver's rows as a frame. DataFrame.from_records makes integers beside a NULL floats (2^53 + 1
-    would be published as 2^53); such a column is made again by pd.array, as exact integers (Int64)."""
+    """A connection's rows (a driver's or DuckDB's) as a frame. DataFrame.from_records makes integers beside
+    a NULL floats (2^53 + 1 would be published as 2^53); such a column is made again by pd.array, as exact
+    integers (Int64)."""
     frame = pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)
     for position, dtype in enumerate(frame.dtypes):
         if dtype == "float64" and frame.iloc[:, position].hasnans:
