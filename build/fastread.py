@@ -13,8 +13,8 @@ The binary protocol and the Arrow output are used. connectorx learns the columns
 statement (not running it) and then reads the rows; its pandas output would first count them
 (`SELECT count(*) FROM (…)`, an aggregate computed twice on the server) and make a Python object of
 every string. Arrow reads each statement once and keeps text in Arrow; `arrow_to_frame` makes the
-frame. A 1,000,000-row read: 0.50 s (pandas output 0.63 s, text protocol 0.73 s; `mariadb --quick`
-0.38 s; benchmarks/extract.py).
+frame. A 1,000,000-row read: 0.50 s (pandas output 0.63 s; `mariadb --quick` 0.40 s; the README's
+Performance section has the runs, benchmarks/extract.py makes them).
 
 connectorx takes the password inside its URL. That URL lives only in `FastReader.url` (hidden
 from repr), Rust's own logging is switched off before connectorx is imported, and every error
